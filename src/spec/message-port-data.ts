@@ -1,0 +1,122 @@
+// The state of a port that moves when the port is transferred (Node's MessagePortData, Mojo's
+// Port): its message queue, its entanglement, and which user-facing MessagePort object is its
+// face right now. The MessagePort users hold is a thin face over one of these.
+// https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports
+
+import type { SerializedWithTransfer } from '../clone/records.ts';
+import { Deque } from '../util/deque.ts';
+import { queueTask, type Task } from './event-loop.ts';
+
+/** What a face must do for its data: dispatch the events of queued tasks. */
+export interface PortFace {
+  deliverMessage(message: SerializedWithTransfer): void;
+  fireClose(): void;
+}
+
+/**
+ * Lifecycle: created entangled (MessageChannel) → possibly shipped any number of times (the
+ * face changes, the data stays) → closed (by close(), by its face being garbage collected, or
+ * by being dropped inside an undelivered message). A closed data never reopens.
+ */
+export class MessagePortData implements Task {
+  /** The entangled port's data; null once disentangled. */
+  peer: MessagePortData | null = null;
+  /** The port message queue: messages not yet dispatched, oldest first. */
+  readonly queue = new Deque<SerializedWithTransfer>();
+  /** Enabled by start() or the first onmessage set; disabled again only by a transfer (item 24). */
+  enabled = false;
+  /** Has been shipped: this port or its peer was transferred at least once. */
+  shipped = false;
+  closed = false;
+  /** ref()/unref() (Node's convention): whether an entangled, listening port keeps its host alive. */
+  refed = true;
+  /** Whether the face has a `message` or `messageerror` listener. */
+  listening = false;
+  /** A `close` that arrived while no face was attached (the port was in transit): fired on arrival. */
+  closePending = false;
+
+  // The face is held weakly unless the spec says the port must stay alive (item 26): while it
+  // is entangled and listening, or has messages waiting to be dispatched.
+  #face: PortFace | null = null;
+  #weakFace: WeakRef<PortFace> | null = null;
+  #strong = false;
+
+  /** The current face, or null while in transit (or after its face was collected). */
+  face(): PortFace | null {
+    return this.#face ?? this.#weakFace?.deref() ?? null;
+  }
+
+  attachFace(face: PortFace): void {
+    this.#weakFace = typeof WeakRef === 'function' ? new WeakRef(face) : null;
+    this.#face = this.#weakFace === null ? face : null;
+    this.#strong = this.#weakFace === null;
+    this.listening = false;
+    this.updateRetention();
+    if (this.closePending) {
+      this.closePending = false;
+      queueTask(new CloseTask(this));
+    }
+  }
+
+  detachFace(): void {
+    this.#face = null;
+    this.#weakFace = null;
+    this.#strong = false;
+    this.listening = false;
+    this.enabled = false;
+  }
+
+  /** Keep the face alive exactly while item 26 says it must not be collected. */
+  updateRetention(): void {
+    if (this.#weakFace === null) return;
+    const strong = (this.peer !== null && this.listening) || (this.enabled && this.queue.length > 0);
+    if (strong === this.#strong) return;
+    this.#strong = strong;
+    this.#face = strong ? (this.#weakFace.deref() ?? null) : null;
+  }
+
+  /** Append a message to the port message queue; it becomes a task once the queue is enabled. */
+  enqueue(message: SerializedWithTransfer): void {
+    this.queue.push(message);
+    if (this.enabled) {
+      queueTask(this);
+      if (this.queue.length === 1) this.updateRetention();
+    }
+  }
+
+  /** start(): enable the queue, turning every message already queued into a task. */
+  enable(): void {
+    if (this.enabled || this.closed) return;
+    this.enabled = true;
+    for (let i = 0; i < this.queue.length; i++) queueTask(this);
+    this.updateRetention();
+  }
+
+  /** One message task (item 19): dispatch the oldest message at the face the data has *now*. */
+  runTask(): void {
+    if (!this.enabled) return;
+    const face = this.face();
+    if (face === null) return;
+    const message = this.queue.shift();
+    if (message === undefined) return;
+    if (this.queue.length === 0) this.updateRetention();
+    face.deliverMessage(message);
+  }
+}
+
+/** The task that fires `close` at a port whose peer went away. */
+export class CloseTask implements Task {
+  readonly #data: MessagePortData;
+  constructor(data: MessagePortData) {
+    this.#data = data;
+  }
+  runTask(): void {
+    const face = this.#data.face();
+    if (face === null) {
+      // In transit inside a message: fire once it has a face again.
+      this.#data.closePending = true;
+      return;
+    }
+    face.fireClose();
+  }
+}

@@ -1,0 +1,279 @@
+// MessagePort: the object users hold, a thin face over the MessagePortData that moves.
+// https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports
+
+import { discardTransferDataHolders, structuredDeserializeWithTransfer, structuredSerializeWithTransfer } from '../clone/index.ts';
+import type { SerializedWithTransfer } from '../clone/records.ts';
+import { registerTransferable } from '../clone/transferables.ts';
+import { dataCloneError, illegalInvocation, typeError } from '../errors.ts';
+import { closePort } from './entanglement.ts';
+import { EventHandlerSlot, setEventHandler } from './event-handler.ts';
+import { MessagePortData, type PortFace } from './message-port-data.ts';
+import { createPortMessageEvent } from './message-event.ts';
+import { markTrusted } from './trusted-event.ts';
+import { defineInterface, toPostMessageTransfer } from './webidl.ts';
+
+/** Passed by `createMessagePort`; `new MessagePort()` from user code has no way to it (item 2). */
+const internal = Symbol('internal');
+
+/**
+ * A face whose data is still attached when it becomes unreachable: disentangle, so the peer
+ * gets `close` (item 26). The held value references the data weakly: the registry must not
+ * keep a port's state (and through it, a retained face) alive.
+ */
+const collected: FinalizationRegistry<WeakRef<MessagePortData>> | null =
+  typeof FinalizationRegistry === 'function' && typeof WeakRef === 'function'
+    ? new FinalizationRegistry((ref) => {
+        const data = ref.deref();
+        if (data !== undefined && data.face() === null) closePort(data);
+      })
+    : null;
+
+type Listener = EventListenerOrEventListenerObject;
+
+export class MessagePort extends EventTarget implements PortFace {
+  /** The state behind this face; null once detached (transferred away, or closed). */
+  #data: MessagePortData | null = null;
+  #onmessage = new EventHandlerSlot();
+  #onmessageerror = new EventHandlerSlot();
+  #onclose = new EventHandlerSlot();
+  /** `message` / `messageerror` listeners by "type:capture", to know when item 26 applies. */
+  #listeners = new Map<string, Set<Listener>>();
+
+  constructor() {
+    if (arguments[0] !== internal) throw typeError('Illegal constructor');
+    super();
+  }
+
+  // https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-postmessage
+  postMessage(message: unknown, transfer?: Iterable<object> | StructuredSerializeOptions): void {
+    const data = brand(this).#data;
+    if (arguments.length === 0) throw typeError("Failed to execute 'postMessage' on 'MessagePort': 1 argument required, but only 0 present.");
+    // Both overloads normalise to a transfer list (item 4, 14).
+    const transferList = arguments.length > 1 ? toPostMessageTransfer(transfer, "Failed to execute 'postMessage' on 'MessagePort'") : [];
+    postMessageSteps(this, data?.peer ?? null, message, transferList);
+  }
+
+  // https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-start
+  start(): void {
+    brand(this).#data?.enable();
+  }
+
+  // https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-close
+  close(): void {
+    const self = brand(this);
+    const data = self.#data;
+    // 1. Set this's [[Detached]] to true.
+    self.#detach();
+    // 2. If this is entangled, disentangle it (the other port gets `close`).
+    if (data !== null) closePort(data);
+  }
+
+  get onmessage(): unknown {
+    return brand(this).#onmessage.value;
+  }
+
+  set onmessage(value: unknown) {
+    const self = brand(this);
+    setEventHandler(self, 'message', self.#onmessage, value);
+    // Item 10: the first time onmessage is set, the queue is enabled as if by start().
+    self.#data?.enable();
+  }
+
+  get onmessageerror(): unknown {
+    return brand(this).#onmessageerror.value;
+  }
+
+  set onmessageerror(value: unknown) {
+    const self = brand(this);
+    setEventHandler(self, 'messageerror', self.#onmessageerror, value);
+  }
+
+  get onclose(): unknown {
+    return brand(this).#onclose.value;
+  }
+
+  set onclose(value: unknown) {
+    const self = brand(this);
+    setEventHandler(self, 'close', self.#onclose, value);
+  }
+
+  // Extensions, named after Node's MessagePort: whether this port keeps its host process alive.
+  // A port keeps it alive while it is entangled, has a message listener, and is ref'd.
+
+  ref(): void {
+    const data = brand(this).#data;
+    if (data !== null) data.refed = true;
+  }
+
+  unref(): void {
+    const data = brand(this).#data;
+    if (data !== null) data.refed = false;
+  }
+
+  hasRef(): boolean {
+    const data = brand(this).#data;
+    return data !== null && !data.closed && data.refed && data.listening;
+  }
+
+  override addEventListener(type: string, callback: Listener | null, options?: AddEventListenerOptions | boolean): void {
+    super.addEventListener(type, callback, options);
+    this.#trackListener(type, callback, options, true);
+  }
+
+  override removeEventListener(type: string, callback: Listener | null, options?: EventListenerOptions | boolean): void {
+    super.removeEventListener(type, callback, options);
+    this.#trackListener(type, callback, options, false);
+  }
+
+  /**
+   * Item 26 needs to know whether a `message` or `messageerror` listener is registered, and
+   * EventTarget does not tell: so the listeners are tracked here, keyed as EventTarget dedupes
+   * them (type, callback, capture). A `once` listener stays counted until removed or until the
+   * port closes: it errs on keeping a port alive, never on collecting one that still listens.
+   */
+  #trackListener(type: unknown, callback: Listener | null, options: AddEventListenerOptions | boolean | undefined, added: boolean): void {
+    if (callback === null || (typeof callback !== 'object' && typeof callback !== 'function')) return;
+    const typeString = String(type);
+    if (typeString !== 'message' && typeString !== 'messageerror') return;
+    const capture = typeof options === 'boolean' ? options : Boolean(options?.capture);
+    const key = `${typeString}:${capture}`;
+    let set = this.#listeners.get(key);
+    if (added) {
+      const signal = typeof options === 'object' ? options.signal : undefined;
+      if (signal?.aborted) return;
+      if (set === undefined) this.#listeners.set(key, (set = new Set()));
+      set.add(callback);
+      signal?.addEventListener('abort', () => this.#trackListener(typeString, callback, capture, false), { once: true });
+    } else {
+      set?.delete(callback);
+    }
+    const data = this.#data;
+    if (data === null) return;
+    let listening = false;
+    for (const listeners of this.#listeners.values()) listening ||= listeners.size > 0;
+    data.listening = listening;
+    data.updateRetention();
+  }
+
+  /** Detach this face from its data: it can no longer be transferred, and posting from it drops. */
+  #detach(): void {
+    const data = this.#data;
+    if (data === null) return;
+    this.#data = null;
+    collected?.unregister(this);
+    data.detachFace();
+  }
+
+  #attach(data: MessagePortData): void {
+    this.#data = data;
+    data.attachFace(this);
+    collected?.register(this, new WeakRef(data), this);
+  }
+
+  /** PortFace: a message task runs (item 19). */
+  deliverMessage(message: SerializedWithTransfer): void {
+    let deserialized: unknown;
+    let transferred: readonly unknown[];
+    try {
+      ({ deserialized, transferredValues: transferred } = structuredDeserializeWithTransfer(message));
+    } catch {
+      // Step 19.3: deserialization failed → messageerror, with the default MessageEvent fields.
+      this.dispatchEvent(createPortMessageEvent('messageerror', null, Object.freeze([])));
+      return;
+    }
+    const ports: MessagePort[] = [];
+    for (const value of transferred) if (isMessagePort(value)) ports.push(value);
+    this.dispatchEvent(createPortMessageEvent('message', deserialized, Object.freeze(ports)));
+  }
+
+  /** PortFace: the other port went away (item 7, 27). */
+  fireClose(): void {
+    this.dispatchEvent(markTrusted(new Event('close')));
+  }
+
+  static #is(value: unknown): value is MessagePort {
+    return typeof value === 'object' && value !== null && #data in value;
+  }
+
+  static {
+    isMessagePort = (value): value is MessagePort => MessagePort.#is(value);
+    dataOf = (port) => port.#data;
+    createMessagePort = (data) => {
+      const port = new (MessagePort as unknown as new (token: symbol) => MessagePort)(internal);
+      port.#attach(data);
+      return port;
+    };
+    detachPort = (port) => {
+      const data = port.#data;
+      port.#detach();
+      return data;
+    };
+  }
+}
+
+/** Brand check: is `value` a MessagePort of this library? */
+export let isMessagePort: (value: unknown) => value is MessagePort;
+/** The data behind a face, or null when detached. Internal to the library. */
+export let dataOf: (port: MessagePort) => MessagePortData | null;
+/** A new face over `data` (MessageChannel, transfer-receiving steps). */
+export let createMessagePort: (data: MessagePortData) => MessagePort;
+/** Detach a face and return its data (transfer steps). */
+let detachPort: (port: MessagePort) => MessagePortData | null;
+
+function brand(value: unknown): MessagePort {
+  if (!isMessagePort(value)) throw illegalInvocation();
+  return value;
+}
+
+/**
+ * The message port post message steps (items 14–20).
+ * https://html.spec.whatwg.org/multipage/web-messaging.html#message-port-post-message-steps
+ */
+function postMessageSteps(sourcePort: MessagePort, targetPort: MessagePortData | null, message: unknown, transfer: readonly object[]): void {
+  // 1. targetPort is the port sourcePort is entangled with, if any (passed in).
+  // 2. If transfer contains sourcePort, throw a DataCloneError.
+  for (let i = 0; i < transfer.length; i++) {
+    if (transfer[i] === sourcePort) throw dataCloneError('A MessagePort cannot be transferred through itself.');
+  }
+  // 3–4. doomed: transfer contains targetPort. The message is lost, and so is the channel.
+  let doomed = false;
+  if (targetPort !== null) {
+    const targetFace = targetPort.face();
+    for (let i = 0; i < transfer.length; i++) if (transfer[i] === targetFace) doomed = true;
+  }
+  // 5. Serialize with transfer, even when the message will be dropped (item 17).
+  const serialized = structuredSerializeWithTransfer(message, transfer);
+  // 6. If targetPort is null, or doomed, return (closing what was transferred with it).
+  if (targetPort === null || doomed || targetPort.closed) {
+    discardTransferDataHolders(serialized.transferDataHolders);
+    return;
+  }
+  // 7. Add a task to targetPort's port message queue (it runs in MessagePortData#runTask).
+  targetPort.enqueue(serialized);
+}
+
+// https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports:transfer-steps
+registerTransferable<MessagePort>({
+  name: 'MessagePort',
+  is: (value): value is MessagePort => isMessagePort(value),
+  isDetached: (port) => dataOf(port) === null,
+  transferSteps(port) {
+    // 1–2. Set value's and its entangled port's has-been-shipped; the queue and the
+    // entanglement move with the data; the face is detached ([[Detached]] = true).
+    const data = detachPort(port)!;
+    data.shipped = true;
+    if (data.peer !== null) data.peer.shipped = true;
+    return data;
+  },
+  transferReceivingSteps(state) {
+    // A new port over the moved data: has been shipped, queue disabled until started (item 24),
+    // still entangled with the same peer.
+    return createMessagePort(state as MessagePortData);
+  },
+  discard(state) {
+    closePort(state as MessagePortData);
+  },
+});
+
+defineInterface(MessagePort, ['postMessage', 'start', 'close', 'onmessage', 'onmessageerror', 'onclose']);
+Object.defineProperty(MessagePort.prototype.postMessage, 'length', { value: 1 });

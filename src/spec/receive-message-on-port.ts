@@ -1,0 +1,18 @@
+// receiveMessageOnPort(port), an extension named after Node's worker_threads function: take the
+// oldest queued message synchronously, whether or not the port was started.
+
+import { structuredDeserializeWithTransfer } from '../clone/index.ts';
+import { typeError } from '../errors.ts';
+import { dataOf, isMessagePort, type MessagePort } from './message-port.ts';
+
+/** `{ message }` for the oldest queued message, or undefined when none is queued (or the port is detached). */
+export function receiveMessageOnPort(port: MessagePort): { message: unknown } | undefined {
+  if (!isMessagePort(port)) throw typeError('The "port" argument must be a MessagePort instance');
+  const data = dataOf(port);
+  if (data === null) return undefined;
+  const serialized = data.queue.shift();
+  if (serialized === undefined) return undefined;
+  // Its task stays queued and finds the queue one shorter: a no-op, or the next message.
+  data.updateRetention();
+  return { message: structuredDeserializeWithTransfer(serialized).deserialized };
+}
