@@ -33,7 +33,9 @@ export function setEventHandler(target: EventTarget, type: string, slot: EventHa
 function invokeEventHandler(slot: EventHandlerSlot, event: Event): void {
   const callback = slot.value;
   if (callback === null) return;
-  if (typeof callback !== 'function') throw new TypeError(`The ${event.type} event handler is not callable`);
+  // WebIDL "invoke a callback function": a non-callable value (possible only through
+  // [LegacyTreatNonObjectAsNull], e.g. `onmessage = { handleEvent() {} }`) returns undefined.
+  if (typeof callback !== 'function') return;
   const returned: unknown = Reflect.apply(callback, event.currentTarget, [event]);
   if (returned === false) event.preventDefault();
 }

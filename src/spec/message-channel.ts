@@ -7,6 +7,8 @@ import { MessagePortData } from './message-port-data.ts';
 import { createMessagePort, type MessagePort } from './message-port.ts';
 import { defineInterface } from './webidl.ts';
 
+let isMessageChannel: (value: unknown) => boolean;
+
 export class MessageChannel {
   readonly #port1: MessagePort;
   readonly #port2: MessagePort;
@@ -38,8 +40,6 @@ export class MessageChannel {
     isMessageChannel = (value) => MessageChannel.#is(value);
   }
 }
-
-let isMessageChannel: (value: unknown) => boolean;
 
 function brand(value: unknown): MessageChannel {
   if (!isMessageChannel(value)) throw illegalInvocation();

@@ -24,6 +24,9 @@ const host = globalThis as unknown as {
   ServiceWorker?: abstract new () => object;
 };
 
+let brandCheck: (value: unknown) => boolean;
+let trustedOf: (event: MessageEvent) => boolean;
+
 export class MessageEvent extends Event {
   #data: unknown = null;
   #origin = '';
@@ -115,9 +118,6 @@ export class MessageEvent extends Event {
   }
 }
 
-let brandCheck: (value: unknown) => boolean;
-let trustedOf: (event: MessageEvent) => boolean;
-
 function brand(value: unknown): MessageEvent {
   if (!brandCheck(value)) throw typeError('Illegal invocation');
   return value as MessageEvent;
@@ -134,6 +134,8 @@ Object.defineProperty(MessageEvent.prototype, 'isTrusted', {
 });
 
 defineInterface(MessageEvent, ['data', 'origin', 'lastEventId', 'source', 'ports', 'initMessageEvent']);
+// WebIDL: the constructor's length counts required arguments only (`type`).
+Object.defineProperty(MessageEvent, 'length', { value: 1 });
 
 /**
  * The `message` / `messageerror` event a port fires (item 21): isTrusted, not bubbling, not

@@ -34,6 +34,11 @@ export class MessagePortData implements Task {
   listening = false;
   /** A `close` that arrived while no face was attached (the port was in transit): fired on arrival. */
   closePending = false;
+  /**
+   * Queued tasks whose message `take()` already removed: the next ones to run are no-ops, so
+   * that the remaining messages keep their own tasks' places in the global order (item 12).
+   */
+  #takenTasks = 0;
 
   // The face is held weakly unless the spec says the port must stay alive (item 26): while it
   // is entangled and listening, or has messages waiting to be dispatched.
@@ -64,6 +69,8 @@ export class MessagePortData implements Task {
     this.#strong = false;
     this.listening = false;
     this.enabled = false;
+    // The tasks queued so far run while disabled, as no-ops; enable() queues new ones.
+    this.#takenTasks = 0;
   }
 
   /** Keep the face alive exactly while item 26 says it must not be collected. */
@@ -92,9 +99,25 @@ export class MessagePortData implements Task {
     this.updateRetention();
   }
 
+  /**
+   * Take the oldest message outside of its task (receiveMessageOnPort). If the queue is
+   * enabled, that message's task is queued: the next task to run is its, and does nothing.
+   */
+  take(): SerializedWithTransfer | undefined {
+    const message = this.queue.shift();
+    if (message === undefined) return undefined;
+    if (this.enabled) this.#takenTasks++;
+    if (this.queue.length === 0) this.updateRetention();
+    return message;
+  }
+
   /** One message task (item 19): dispatch the oldest message at the face the data has *now*. */
   runTask(): void {
     if (!this.enabled) return;
+    if (this.#takenTasks > 0) {
+      this.#takenTasks--;
+      return;
+    }
     const face = this.face();
     if (face === null) return;
     const message = this.queue.shift();

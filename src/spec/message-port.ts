@@ -30,6 +30,15 @@ const collected: FinalizationRegistry<WeakRef<MessagePortData>> | null =
 
 type Listener = EventListenerOrEventListenerObject;
 
+/** Brand check: is `value` a MessagePort of this library? */
+export let isMessagePort: (value: unknown) => value is MessagePort;
+/** The data behind a face, or null when detached. Internal to the library. */
+export let dataOf: (port: MessagePort) => MessagePortData | null;
+/** A new face over `data` (MessageChannel, transfer-receiving steps). */
+export let createMessagePort: (data: MessagePortData) => MessagePort;
+/** Detach a face and return its data (transfer steps). */
+let detachPort: (port: MessagePort) => MessagePortData | null;
+
 export class MessagePort extends EventTarget implements PortFace {
   /** The state behind this face; null once detached (transferred away, or closed). */
   #data: MessagePortData | null = null;
@@ -172,6 +181,12 @@ export class MessagePort extends EventTarget implements PortFace {
 
   /** PortFace: a message task runs (item 19). */
   deliverMessage(message: SerializedWithTransfer): void {
+    const { serialized, transferDataHolders } = message;
+    if (transferDataHolders.length === 0 && (typeof serialized !== 'object' || serialized === null)) {
+      // A primitive with nothing transferred is its own clone: nothing to deserialize.
+      this.dispatchEvent(createPortMessageEvent('message', serialized, Object.freeze([])));
+      return;
+    }
     let deserialized: unknown;
     let transferred: readonly unknown[];
     try {
@@ -211,15 +226,6 @@ export class MessagePort extends EventTarget implements PortFace {
   }
 }
 
-/** Brand check: is `value` a MessagePort of this library? */
-export let isMessagePort: (value: unknown) => value is MessagePort;
-/** The data behind a face, or null when detached. Internal to the library. */
-export let dataOf: (port: MessagePort) => MessagePortData | null;
-/** A new face over `data` (MessageChannel, transfer-receiving steps). */
-export let createMessagePort: (data: MessagePortData) => MessagePort;
-/** Detach a face and return its data (transfer steps). */
-let detachPort: (port: MessagePort) => MessagePortData | null;
-
 function brand(value: unknown): MessagePort {
   if (!isMessagePort(value)) throw illegalInvocation();
   return value;
@@ -237,7 +243,7 @@ function postMessageSteps(sourcePort: MessagePort, targetPort: MessagePortData |
   }
   // 3–4. doomed: transfer contains targetPort. The message is lost, and so is the channel.
   let doomed = false;
-  if (targetPort !== null) {
+  if (targetPort !== null && transfer.length > 0) {
     const targetFace = targetPort.face();
     for (let i = 0; i < transfer.length; i++) if (transfer[i] === targetFace) doomed = true;
   }

@@ -10,9 +10,8 @@ export function receiveMessageOnPort(port: MessagePort): { message: unknown } | 
   if (!isMessagePort(port)) throw typeError('The "port" argument must be a MessagePort instance');
   const data = dataOf(port);
   if (data === null) return undefined;
-  const serialized = data.queue.shift();
+  // Its task, if queued, becomes a no-op (rather than dispatching the next message early).
+  const serialized = data.take();
   if (serialized === undefined) return undefined;
-  // Its task stays queued and finds the queue one shorter: a no-op, or the next message.
-  data.updateRetention();
   return { message: structuredDeserializeWithTransfer(serialized).deserialized };
 }
