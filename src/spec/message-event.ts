@@ -32,7 +32,8 @@ export class MessageEvent extends Event {
   #origin = '';
   #lastEventId = '';
   #source: MessageEventSource | null = null;
-  #ports: readonly MessagePort[];
+  /** null stands for an empty frozen array not yet made: most messages carry no port, and nothing can tell the difference. */
+  #ports: readonly MessagePort[] | null = null;
   #trusted = false;
 
   constructor(type: string, eventInitDict?: MessageEventInit) {
@@ -40,7 +41,7 @@ export class MessageEvent extends Event {
       // createPortMessageEvent: the arguments are already converted.
       super(type);
       this.#data = arguments[3];
-      this.#ports = arguments[4] as readonly MessagePort[];
+      this.#ports = arguments[4] as readonly MessagePort[] | null;
       this.#trusted = true;
       return;
     }
@@ -73,7 +74,8 @@ export class MessageEvent extends Event {
 
   /** A FrozenArray: the same frozen array object on every read. */
   get ports(): readonly MessagePort[] {
-    return brand(this).#ports;
+    const self = brand(this);
+    return (self.#ports ??= Object.freeze([]));
   }
 
   // https://html.spec.whatwg.org/multipage/comms.html#dom-messageevent-initmessageevent
@@ -142,7 +144,7 @@ Object.defineProperty(MessageEvent, 'length', { value: 1 });
  * cancelable, origin "", lastEventId "", source null, `data` exactly as deserialized (undefined
  * stays undefined) and `ports` a new frozen array.
  */
-export function createPortMessageEvent(type: 'message' | 'messageerror', data: unknown, ports: readonly MessagePort[]): MessageEvent {
+export function createPortMessageEvent(type: 'message' | 'messageerror', data: unknown, ports: readonly MessagePort[] | null): MessageEvent {
   return new (MessageEvent as unknown as new (...args: unknown[]) => MessageEvent)(type, undefined, internal, data, ports);
 }
 

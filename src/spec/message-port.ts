@@ -184,7 +184,7 @@ export class MessagePort extends EventTarget implements PortFace {
     const { serialized, transferDataHolders } = message;
     if (transferDataHolders.length === 0 && (typeof serialized !== 'object' || serialized === null)) {
       // A primitive with nothing transferred is its own clone: nothing to deserialize.
-      this.dispatchEvent(createPortMessageEvent('message', serialized, Object.freeze([])));
+      this.dispatchEvent(createPortMessageEvent('message', serialized, null));
       return;
     }
     let deserialized: unknown;
@@ -193,12 +193,12 @@ export class MessagePort extends EventTarget implements PortFace {
       ({ deserialized, transferredValues: transferred } = structuredDeserializeWithTransfer(message));
     } catch {
       // Step 19.3: deserialization failed → messageerror, with the default MessageEvent fields.
-      this.dispatchEvent(createPortMessageEvent('messageerror', null, Object.freeze([])));
+      this.dispatchEvent(createPortMessageEvent('messageerror', null, null));
       return;
     }
     const ports: MessagePort[] = [];
     for (const value of transferred) if (isMessagePort(value)) ports.push(value);
-    this.dispatchEvent(createPortMessageEvent('message', deserialized, Object.freeze(ports)));
+    this.dispatchEvent(createPortMessageEvent('message', deserialized, ports.length === 0 ? null : Object.freeze(ports)));
   }
 
   /** PortFace: the other port went away (item 7, 27). */
