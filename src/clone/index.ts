@@ -1,0 +1,14 @@
+// The structured clone API that spec/ (MessagePort, structuredClone) builds on.
+// https://html.spec.whatwg.org/multipage/structured-data.html
+
+export { structuredSerialize, structuredSerializeInternal, structuredSerializeWithTransfer, type SerializeMemory } from './serialize.ts';
+export { structuredDeserialize, structuredDeserializeWithTransfer } from './deserialize.ts';
+export { discardTransferDataHolders } from './transfer.ts';
+export { detachArrayBuffer, isDetachedBuffer } from './array-buffer.ts';
+export {
+  registerTransferable, transferableInterfaceNamed, transferableInterfaceOf, type TransferableInterface,
+} from './transferables.ts';
+export type {
+  DeserializedWithTransfer, ErrorName, ObjectRecord, Primitive, PropertyRecord, Serialized, SerializedWithTransfer,
+  TransferDataHolder, TypedArrayName,
+} from './records.ts';
