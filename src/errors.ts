@@ -2,9 +2,12 @@
 // the spec's exact name, made here so messages stay consistent; everything else is an
 // EntangleError with a stable `code` (transport, protocol and limit failures, in later layers).
 
+// Captured at load: user code that deletes or replaces the global must not change our errors.
+const DOMExceptionCtor = globalThis.DOMException;
+
 /** `DataCloneError` DOMException: a value or transfer list the structured clone cannot take. */
 export function dataCloneError(message: string): DOMException {
-  return new DOMException(message, 'DataCloneError');
+  return new DOMExceptionCtor(message, 'DataCloneError');
 }
 
 /** A `TypeError` as WebIDL conversions and brand checks throw it. */

@@ -124,6 +124,8 @@ export class MessagePort extends EventTarget implements PortFace {
     return data !== null && !data.closed && data.refed && data.listening;
   }
 
+  // DEVIATION(item 26): these two are inherited from EventTarget.prototype in the spec; they are
+  // overridden (calling the inherited ones) only to see message listeners come and go.
   override addEventListener(type: string, callback: Listener | null, options?: AddEventListenerOptions | boolean): void {
     super.addEventListener(type, callback, options);
     this.#trackListener(type, callback, options, true);
@@ -274,6 +276,8 @@ registerTransferable<MessagePort>({
   transferReceivingSteps(state) {
     // A new port over the moved data: has been shipped, queue disabled until started (item 24),
     // still entangled with the same peer.
+    // DEVIATION(item 24): the spec re-entangles the peer with the new object, which fires `close`
+    // at the transferred-away one; nothing is fired at it here (docs/deviations.md).
     return createMessagePort(state as MessagePortData);
   },
   discard(state) {
