@@ -7,10 +7,22 @@ import type { SerializedWithTransfer } from '../clone/records.ts';
 import { Deque } from '../util/deque.ts';
 import { queueTask, type Task } from './event-loop.ts';
 
-/** What a face must do for its data: dispatch the events of queued tasks. */
-export interface PortFace {
-  deliverMessage(message: SerializedWithTransfer): void;
-  fireClose(): void;
+/** The user-facing MessagePort over a data; only `spec/message-port.ts` knows more of it. */
+export type PortFace = EventTarget;
+
+/**
+ * What a task does to a face: dispatch a message, or `close`. Provided once by
+ * `spec/message-port.ts`, so that neither operation is a method users could call on a port.
+ */
+export interface FaceOperations {
+  deliverMessage(face: PortFace, message: SerializedWithTransfer): void;
+  fireClose(face: PortFace): void;
+}
+
+let faceOperations: FaceOperations;
+
+export function setFaceOperations(operations: FaceOperations): void {
+  faceOperations = operations;
 }
 
 /**
@@ -123,7 +135,7 @@ export class MessagePortData implements Task {
     const message = this.queue.shift();
     if (message === undefined) return;
     if (this.queue.length === 0) this.updateRetention();
-    face.deliverMessage(message);
+    faceOperations.deliverMessage(face, message);
   }
 }
 
@@ -140,6 +152,6 @@ export class CloseTask implements Task {
       this.#data.closePending = true;
       return;
     }
-    face.fireClose();
+    faceOperations.fireClose(face);
   }
 }

@@ -7,7 +7,7 @@ import { registerTransferable } from '../clone/transferables.ts';
 import { dataCloneError, illegalInvocation, typeError } from '../errors.ts';
 import { closePort } from './entanglement.ts';
 import { EventHandlerSlot, setEventHandler } from './event-handler.ts';
-import { MessagePortData, type PortFace } from './message-port-data.ts';
+import { MessagePortData, setFaceOperations } from './message-port-data.ts';
 import { createPortMessageEvent } from './message-event.ts';
 import { markTrusted } from './trusted-event.ts';
 import { defineInterface, toPostMessageTransfer } from './webidl.ts';
@@ -39,7 +39,7 @@ export let createMessagePort: (data: MessagePortData) => MessagePort;
 /** Detach a face and return its data (transfer steps). */
 let detachPort: (port: MessagePort) => MessagePortData | null;
 
-export class MessagePort extends EventTarget implements PortFace {
+export class MessagePort extends EventTarget {
   /** The state behind this face; null once detached (transferred away, or closed). */
   #data: MessagePortData | null = null;
   #onmessage = new EventHandlerSlot();
@@ -181,33 +181,6 @@ export class MessagePort extends EventTarget implements PortFace {
     collected?.register(this, new WeakRef(data), this);
   }
 
-  /** PortFace: a message task runs (item 19). */
-  deliverMessage(message: SerializedWithTransfer): void {
-    const { serialized, transferDataHolders } = message;
-    if (transferDataHolders.length === 0 && (typeof serialized !== 'object' || serialized === null)) {
-      // A primitive with nothing transferred is its own clone: nothing to deserialize.
-      this.dispatchEvent(createPortMessageEvent('message', serialized, null));
-      return;
-    }
-    let deserialized: unknown;
-    let transferred: readonly unknown[];
-    try {
-      ({ deserialized, transferredValues: transferred } = structuredDeserializeWithTransfer(message));
-    } catch {
-      // Step 19.3: deserialization failed → messageerror, with the default MessageEvent fields.
-      this.dispatchEvent(createPortMessageEvent('messageerror', null, null));
-      return;
-    }
-    const ports: MessagePort[] = [];
-    for (const value of transferred) if (isMessagePort(value)) ports.push(value);
-    this.dispatchEvent(createPortMessageEvent('message', deserialized, ports.length === 0 ? null : Object.freeze(ports)));
-  }
-
-  /** PortFace: the other port went away (item 7, 27). */
-  fireClose(): void {
-    this.dispatchEvent(markTrusted(new Event('close')));
-  }
-
   static #is(value: unknown): value is MessagePort {
     return typeof value === 'object' && value !== null && #data in value;
   }
@@ -259,6 +232,35 @@ function postMessageSteps(sourcePort: MessagePort, targetPort: MessagePortData |
   // 7. Add a task to targetPort's port message queue (it runs in MessagePortData#runTask).
   targetPort.enqueue(serialized);
 }
+
+/** A message task runs (item 19): deserialize and fire `message`, or `messageerror`. */
+function deliverMessage(port: MessagePort, message: SerializedWithTransfer): void {
+  const { serialized, transferDataHolders } = message;
+  if (transferDataHolders.length === 0 && (typeof serialized !== 'object' || serialized === null)) {
+    // A primitive with nothing transferred is its own clone: nothing to deserialize.
+    port.dispatchEvent(createPortMessageEvent('message', serialized, null));
+    return;
+  }
+  let deserialized: unknown;
+  let transferred: readonly unknown[];
+  try {
+    ({ deserialized, transferredValues: transferred } = structuredDeserializeWithTransfer(message));
+  } catch {
+    // 19.3. Deserialization failed: fire messageerror, with the default MessageEvent fields.
+    port.dispatchEvent(createPortMessageEvent('messageerror', null, null));
+    return;
+  }
+  // 19.4–5. ports: the MessagePorts among the transferred values, in transfer-list order.
+  const ports: MessagePort[] = [];
+  for (const value of transferred) if (isMessagePort(value)) ports.push(value);
+  port.dispatchEvent(createPortMessageEvent('message', deserialized, ports.length === 0 ? null : Object.freeze(ports)));
+}
+
+setFaceOperations({
+  deliverMessage: (face, message) => deliverMessage(face as MessagePort, message),
+  // The other port went away (items 7, 27): a plain, trusted Event named close.
+  fireClose: (face) => void face.dispatchEvent(markTrusted(new Event('close'))),
+});
 
 // https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports:transfer-steps
 registerTransferable<MessagePort>({

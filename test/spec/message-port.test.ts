@@ -255,3 +255,17 @@ test('spec 1: MessagePort.prototype has the interface members, enumerable', () =
     assert.equal(descriptor.enumerable, true, name);
   }
 });
+
+test('spec 1–3: the prototypes expose the IDL members and the documented extensions, nothing internal', () => {
+  const own = (proto: object) => Reflect.ownKeys(proto).map(String).sort();
+  assert.deepEqual(own(MessagePort.prototype), [
+    'Symbol(Symbol.toStringTag)',
+    // DEVIATION(item 26), docs/deviations.md: overridden to see message listeners come and go.
+    'addEventListener', 'close', 'constructor', 'hasRef', 'onclose', 'onmessage', 'onmessageerror',
+    'postMessage', 'ref', 'removeEventListener', 'start', 'unref',
+  ].sort());
+  assert.deepEqual(own(MessageChannel.prototype), ['Symbol(Symbol.toStringTag)', 'constructor', 'port1', 'port2'].sort());
+  assert.deepEqual(own(MessageEvent.prototype), [
+    'Symbol(Symbol.toStringTag)', 'constructor', 'data', 'initMessageEvent', 'isTrusted', 'lastEventId', 'origin', 'ports', 'source',
+  ].sort());
+});
