@@ -21,7 +21,20 @@ export function illegalInvocation(): TypeError {
 }
 
 /** Stable error codes; each later layer adds its own. */
-export type EntangleErrorCode = 'ENTANGLE_DESERIALIZE_FAILED';
+export type EntangleErrorCode =
+  | 'ENTANGLE_DESERIALIZE_FAILED'
+  /** Wire: the bytes end inside a value. */
+  | 'ENTANGLE_WIRE_TRUNCATED'
+  /** Wire: a byte where a value tag belongs is no known tag. */
+  | 'ENTANGLE_WIRE_UNKNOWN_TAG'
+  /** Wire: the message exceeds one of the decoder's limits (src/wire/limits.ts). */
+  | 'ENTANGLE_WIRE_LIMIT'
+  /** Wire: the version byte is not one this decoder reads. */
+  | 'ENTANGLE_WIRE_VERSION'
+  /** Wire: well-tagged bytes that describe an impossible value (bad reference, bounds, trailing bytes…). */
+  | 'ENTANGLE_WIRE_MALFORMED'
+  /** Wire: a valid value this runtime cannot create (e.g. Float16Array where there is none). */
+  | 'ENTANGLE_WIRE_UNSUPPORTED';
 
 /** An error that is not the spec's to name: it carries a stable `code` for programs to test. */
 export class EntangleError extends Error {
