@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { roundTrips, throughput } from './channel.js';
 import { clonesPerSecond } from './clone.js';
+import { codecContenders } from './codec.js';
 import { fresh64k, float64MiB, graph, KIB_64, SHARED_64K, smallObject, STRING_64 } from './fixtures.js';
 import { alternate, percentile } from './harness.js';
 
@@ -43,6 +44,44 @@ function cloneCase({ id, title, value, check, goal }) {
         (x) => clonesPerSecond(x.clone, input, warmUpMs / 2),
       );
       return [{ title: this.title, unit: 'op/s', perContender: results.map((runs) => runs.map((r) => r.perSecond)), goal }];
+    },
+  };
+}
+
+/**
+ * A codec case: encode + decode round trips per second and encoded size, entangle/wire against
+ * msgpackr and v8 alternating in one process; one ratio line per rival, with the issue's goals.
+ */
+function codecCase({ id, title, value, check, goals, sizeGoal }) {
+  return {
+    id,
+    title: `codec round trip · ${title}`,
+    contenders: codecContenders,
+    async run({ contenders, rounds, runMs, warmUpMs }) {
+      const input = value();
+      for (const x of contenders) check(x.decode(x.encode(input)), input, x.name);
+      const roundTrip = (x) => (v) => x.decode(x.encode(v));
+      const results = await alternate(
+        contenders,
+        rounds,
+        (x) => clonesPerSecond(roundTrip(x), input, runMs / 2),
+        (x) => clonesPerSecond(roundTrip(x), input, warmUpMs / 2),
+      );
+      const rates = results.map((runs) => runs.map((r) => r.perSecond));
+      const sizes = contenders.map((x) => [x.encode(input).length]);
+      if (contenders.length === 1 || contenders[0].name !== 'entangle') {
+        return [{ title: this.title, unit: 'op/s', perContender: rates, names: contenders.map((x) => x.name) }];
+      }
+      const metrics = [];
+      contenders.slice(1).forEach((rival, i) => {
+        const names = ['entangle', rival.name];
+        metrics.push({ title: `${this.title} · vs ${rival.name}`, unit: 'op/s', perContender: [rates[0], rates[i + 1]], names, goal: goals[rival.name] });
+        metrics.push({
+          title: `encoded size · ${title} · vs ${rival.name}`, unit: 'B', perContender: [sizes[0], sizes[i + 1]], names,
+          goal: rival.name === 'msgpackr' ? sizeGoal : undefined, lowerIsBetter: true,
+        });
+      });
+      return metrics;
     },
   };
 }
@@ -121,6 +160,34 @@ export const cases = [
       assert.ok(copy instanceof Float64Array && copy.buffer !== input.buffer);
       assert.deepStrictEqual(copy, input);
     },
+  }),
+  codecCase({
+    id: 'codec-small',
+    title: 'small object',
+    value: () => smallObject(1),
+    check: (copy, input) => assert.deepStrictEqual(copy, input),
+    goals: { msgpackr: { atLeast: 1 }, v8: { atLeast: 3 } },
+    sizeGoal: { atMost: 1.1 },
+  }),
+  codecCase({
+    id: 'codec-graph',
+    title: '1,000-node graph, Map/Set/Date',
+    value: () => graph(1000),
+    check: checkGraph,
+    goals: { msgpackr: { atLeast: 1 } },
+    sizeGoal: { atMost: 1.1 },
+  }),
+  codecCase({
+    id: 'codec-f64',
+    title: '1 MiB Float64Array',
+    value: float64MiB,
+    check: (copy, input) => {
+      assert.ok(copy instanceof Float64Array && copy.length === input.length);
+      assert.deepStrictEqual([...copy.subarray(0, 100)], [...input.subarray(0, 100)]);
+      assert.equal(copy[copy.length - 1], input[input.length - 1]);
+    },
+    goals: { v8: { atLeast: 0.8 } },
+    sizeGoal: { atMost: 1.1 },
   }),
 ];
 

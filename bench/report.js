@@ -32,7 +32,7 @@ export function reportMetric({ title, unit, perContender, goal, lowerIsBetter = 
     }
     const better = lowerIsBetter ? 'lower is better' : 'higher is better';
     const goalText = goal === undefined ? '' : `   goal ${row.goal} ${row.verdict}`;
-    lines.push(`  ratio entangle/built-in ${row.ratio} (${better}; per round ${row.spread})${goalText}`);
+    lines.push(`  ratio entangle/${names[1]} ${row.ratio} (${better}; per round ${row.spread})${goalText}`);
   }
   console.log(lines.join('\n'));
   return row;

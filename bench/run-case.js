@@ -22,16 +22,17 @@ const impl = flags.find((flag) => flag.startsWith('--impl='))?.slice('--impl='.l
 const benchCase = cases.find((c) => c.id === id);
 if (benchCase === undefined) throw new Error(`unknown case ${id}; one of: ${cases.map((c) => c.id).join(', ')}`);
 
-const contenders = [
+// A case may bring its own contenders (the codec cases: entangle, msgpackr, v8).
+const contenders = (benchCase.contenders ?? [
   { name: 'entangle', channel: EntangleChannel, clone: entangleClone },
   { name: 'built-in', channel: BuiltinChannel, clone: builtinClone },
-].filter((c) => impl === undefined || c.name === impl);
-if (contenders.length === 0) throw new Error('--impl must be entangle or built-in');
+]).filter((c) => impl === undefined || c.name === impl);
+if (contenders.length === 0) throw new Error('--impl must name one of the case\'s contenders (entangle, built-in, msgpackr, v8)');
 
 const rounds = positiveInteger(process.env.BENCH_ROUNDS, 5);
 const runMs = positiveInteger(process.env.BENCH_MS, 1000);
 const metrics = await benchCase.run({ contenders, rounds, runMs, warmUpMs: Math.min(300, runMs) });
-const rows = metrics.map((metric) => reportMetric(metric, contenders.map((c) => c.name)));
+const rows = metrics.map((metric) => reportMetric(metric, metric.names ?? contenders.map((c) => c.name)));
 console.log(ROWS_MARKER + JSON.stringify(rows));
 
 function positiveInteger(text, fallback) {
