@@ -34,7 +34,29 @@ export type EntangleErrorCode =
   /** Wire: well-tagged bytes that describe an impossible value (bad reference, bounds, trailing bytes…). */
   | 'ENTANGLE_WIRE_MALFORMED'
   /** Wire: a valid value this runtime cannot create (e.g. Float16Array where there is none). */
-  | 'ENTANGLE_WIRE_UNSUPPORTED';
+  | 'ENTANGLE_WIRE_UNSUPPORTED'
+  // Link (src/link/): why a transport was refused or a peer node was lost.
+  /** Link: the peer's proof of the shared token is wrong, or only one side uses a token. */
+  | 'ENTANGLE_LINK_AUTH'
+  /** Link: bytes that break the link protocol (garbage, a frame out of place, a bad sequence or ack). */
+  | 'ENTANGLE_LINK_PROTOCOL'
+  /** Link: the peer speaks another version of the link protocol. */
+  | 'ENTANGLE_LINK_VERSION'
+  /** Link: a frame over maxFrameBytes arrived, or a message too large for the peer's frames was sent. */
+  | 'ENTANGLE_LINK_FRAME_TOO_LARGE'
+  /** Link: the handshake did not finish within handshakeTimeoutMs. */
+  | 'ENTANGLE_LINK_HANDSHAKE_TIMEOUT'
+  /** Link: nothing was heard from the peer for heartbeatTimeoutMs (and no new transport came within graceMs). */
+  | 'ENTANGLE_LINK_HEARTBEAT_TIMEOUT'
+  /** Link: more than maxUnackedBytes were sent to the peer and not acknowledged. */
+  | 'ENTANGLE_LINK_RESEND_OVERFLOW'
+  /** Link: closed by a bye from either side, by a transport gone with no new one within graceMs, or never linked. */
+  | 'ENTANGLE_LINK_CLOSED'
+  /** Link: a transport dialled to reconnect to a peer reached another node id: the peer restarted. */
+  | 'ENTANGLE_LINK_PEER_RESTARTED'
+  // Routing (src/routing/):
+  /** Routing: bytes that are not a well-formed routing event (truncated, unknown type, bad id, trailing bytes…). */
+  | 'ENTANGLE_ROUTING_MALFORMED';
 
 /** An error that is not the spec's to name: it carries a stable `code` for programs to test. */
 export class EntangleError extends Error {
