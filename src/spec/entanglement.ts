@@ -49,5 +49,12 @@ export function closePort(data: MessagePortData): void {
   data.enabled = false;
   disentangle(data);
   for (const message of data.queue.drain()) discardTransferDataHolders(message.transferDataHolders);
+  const route = data.route;
+  if (route !== null) {
+    // The peer is on another node: the routing layer tells it, and drops what waits here.
+    data.route = null;
+    data.dropRouted();
+    route.close();
+  }
   data.updateRetention();
 }

@@ -17,6 +17,32 @@ export type PortFace = EventTarget;
 export interface FaceOperations {
   deliverMessage(face: PortFace, message: SerializedWithTransfer): void;
   fireClose(face: PortFace): void;
+  fireBufferedAmountLow(face: PortFace): void;
+}
+
+/**
+ * A message from another node whose bytes could not be decoded: its task fires `messageerror`
+ * (the spec's answer to a failed deserialization), never an exception.
+ */
+export const UNDECODABLE: SerializedWithTransfer = Object.freeze({ serialized: undefined, transferDataHolders: Object.freeze([]) });
+
+/**
+ * The way to a peer on another node (implemented by src/realm/ over the routing core). While a
+ * data has a route it has no local peer, and its messages wait in the route, not in `queue`.
+ */
+export interface PortRoute {
+  /** Send a message to the peer (it takes over the transfer data holders). */
+  post(message: SerializedWithTransfer): void;
+  /** The oldest message that arrived, decoded (UNDECODABLE if its bytes are bad). */
+  take(): SerializedWithTransfer | undefined;
+  /** close(): the peer learns, messages still waiting here are dropped. */
+  close(): void;
+  /** The peer's data when the route's far end is on this node (the doomed check, item 16). */
+  localPeer(): MessagePortData | null;
+  /** The peer is gone and everything it sent before has arrived. */
+  readonly peerClosed: boolean;
+  /** Bytes posted to the peer's node and not yet acknowledged by it (RTCDataChannel's convention). */
+  readonly bufferedAmount: number;
 }
 
 let faceOperations: FaceOperations;
@@ -31,8 +57,12 @@ export function setFaceOperations(operations: FaceOperations): void {
  * by being dropped inside an undelivered message). A closed data never reopens.
  */
 export class MessagePortData implements Task {
-  /** The entangled port's data; null once disentangled. */
+  /** The entangled port's data when it is on this node; null once disentangled, or when routed. */
   peer: MessagePortData | null = null;
+  /** The way to a peer on another node; null while the peer is local (the fast path) or gone. */
+  route: PortRoute | null = null;
+  /** bufferedamountlow fires when bufferedAmount falls to this or below (RTCDataChannel's convention). */
+  bufferedAmountLowThreshold = 0;
   /** The port message queue: messages not yet dispatched, oldest first. */
   readonly queue = new Deque<SerializedWithTransfer>();
   /** Enabled by start() or the first onmessage set; disabled again only by a transfer (item 24). */
@@ -51,6 +81,8 @@ export class MessagePortData implements Task {
    * that the remaining messages keep their own tasks' places in the global order (item 12).
    */
   #takenTasks = 0;
+  /** Routed: messages waiting in the route that this data has counted (and queued tasks for, if enabled). */
+  #routedPending = 0;
 
   // The face is held weakly unless the spec says the port must stay alive (item 26): while it
   // is entangled and listening, or has messages waiting to be dispatched.
@@ -88,10 +120,42 @@ export class MessagePortData implements Task {
   /** Keep the face alive exactly while item 26 says it must not be collected. */
   updateRetention(): void {
     if (this.#weakFace === null) return;
-    const strong = (this.peer !== null && this.listening) || (this.enabled && this.queue.length > 0);
+    const entangled = this.peer !== null || (this.route !== null && !this.route.peerClosed);
+    const strong = (entangled && this.listening) || (this.enabled && this.pending > 0);
     if (strong === this.#strong) return;
     this.#strong = strong;
     this.#face = strong ? (this.#weakFace.deref() ?? null) : null;
+  }
+
+  /** Messages waiting to be dispatched, here or in the route. */
+  get pending(): number {
+    return this.route === null ? this.queue.length : this.#routedPending;
+  }
+
+  /**
+   * Bind this data to a route (its peer moved to, or was always on, another node). `pending`
+   * messages are already waiting in the route, each with its task queued if the queue is enabled.
+   */
+  bindRoute(route: PortRoute, pending: number): void {
+    this.peer = null;
+    this.route = route;
+    this.#routedPending = pending;
+    this.updateRetention();
+  }
+
+  /** The route has one more message for this port: as `enqueue`, for a routed data. */
+  routedMessageArrived(): void {
+    this.#routedPending++;
+    if (this.enabled) {
+      queueTask(this);
+      if (this.#routedPending === 1) this.updateRetention();
+    }
+  }
+
+  /** The routed peer is gone, and everything it sent has arrived: `close` after those messages. */
+  routedPeerClosed(): void {
+    this.updateRetention();
+    queueTask(new CloseTask(this));
   }
 
   /** Append a message to the port message queue; it becomes a task once the queue is enabled. */
@@ -107,7 +171,7 @@ export class MessagePortData implements Task {
   enable(): void {
     if (this.enabled || this.closed) return;
     this.enabled = true;
-    for (let i = 0; i < this.queue.length; i++) queueTask(this);
+    for (let i = 0, n = this.pending; i < n; i++) queueTask(this);
     this.updateRetention();
   }
 
@@ -116,11 +180,23 @@ export class MessagePortData implements Task {
    * enabled, that message's task is queued: the next task to run is its, and does nothing.
    */
   take(): SerializedWithTransfer | undefined {
-    const message = this.queue.shift();
+    const message = this.#shift();
     if (message === undefined) return undefined;
     if (this.enabled) this.#takenTasks++;
-    if (this.queue.length === 0) this.updateRetention();
+    if (this.pending === 0) this.updateRetention();
     return message;
+  }
+
+  #shift(): SerializedWithTransfer | undefined {
+    if (this.route === null) return this.queue.shift();
+    if (this.#routedPending === 0) return undefined;
+    this.#routedPending--;
+    return this.route.take();
+  }
+
+  /** Messages of a routed data were dropped with its route (close): forget them. */
+  dropRouted(): void {
+    this.#routedPending = 0;
   }
 
   /** One message task (item 19): dispatch the oldest message at the face the data has *now*. */
@@ -132,10 +208,22 @@ export class MessagePortData implements Task {
     }
     const face = this.face();
     if (face === null) return;
-    const message = this.queue.shift();
+    const message = this.#shift();
     if (message === undefined) return;
-    if (this.queue.length === 0) this.updateRetention();
+    if (this.pending === 0) this.updateRetention();
     faceOperations.deliverMessage(face, message);
+  }
+}
+
+/** The task that fires `bufferedamountlow` (RTCDataChannel's convention) at a routed port. */
+export class BufferedAmountLowTask implements Task {
+  readonly #data: MessagePortData;
+  constructor(data: MessagePortData) {
+    this.#data = data;
+  }
+  runTask(): void {
+    const face = this.#data.face();
+    if (face !== null && !this.#data.closed) faceOperations.fireBufferedAmountLow(face);
   }
 }
 

@@ -7,7 +7,7 @@ import { registerTransferable } from '../clone/transferables.ts';
 import { dataCloneError, illegalInvocation, typeError } from '../errors.ts';
 import { closePort } from './entanglement.ts';
 import { EventHandlerSlot, setEventHandler } from './event-handler.ts';
-import { MessagePortData, setFaceOperations } from './message-port-data.ts';
+import { MessagePortData, setFaceOperations, UNDECODABLE } from './message-port-data.ts';
 import { createPortMessageEvent } from './message-event.ts';
 import { markTrusted } from './trusted-event.ts';
 import { defineInterface, toPostMessageTransfer } from './webidl.ts';
@@ -36,8 +36,8 @@ export let isMessagePort: (value: unknown) => value is MessagePort;
 export let dataOf: (port: MessagePort) => MessagePortData | null;
 /** A new face over `data` (MessageChannel, transfer-receiving steps). */
 export let createMessagePort: (data: MessagePortData) => MessagePort;
-/** Detach a face and return its data (transfer steps). */
-let detachPort: (port: MessagePort) => MessagePortData | null;
+/** Detach a face and return its data (transfer steps). Internal to the library. */
+export let detachPort: (port: MessagePort) => MessagePortData | null;
 
 export class MessagePort extends EventTarget {
   /** The state behind this face; null once detached (transferred away, or closed). */
@@ -45,6 +45,7 @@ export class MessagePort extends EventTarget {
   #onmessage = new EventHandlerSlot();
   #onmessageerror = new EventHandlerSlot();
   #onclose = new EventHandlerSlot();
+  #onbufferedamountlow = new EventHandlerSlot();
   /** `message` / `messageerror` listeners by "type:capture", to know when item 26 applies. */
   #listeners = new Map<string, Set<Listener>>();
 
@@ -59,7 +60,7 @@ export class MessagePort extends EventTarget {
     if (arguments.length === 0) throw typeError("Failed to execute 'postMessage' on 'MessagePort': 1 argument required, but only 0 present.");
     // Both overloads normalise to a transfer list (item 4, 14).
     const transferList = arguments.length > 1 ? toPostMessageTransfer(transfer, "Failed to execute 'postMessage' on 'MessagePort'") : [];
-    postMessageSteps(this, data?.peer ?? null, message, transferList);
+    postMessageSteps(this, data, message, transferList);
   }
 
   // https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-start
@@ -104,6 +105,34 @@ export class MessagePort extends EventTarget {
   set onclose(value: unknown) {
     const self = brand(this);
     setEventHandler(self, 'close', self.#onclose, value);
+  }
+
+  // Extensions, named after RTCDataChannel's: bytes posted to a peer on another node and not yet
+  // acknowledged by that node, so that a producer can wait instead of growing memory without bound.
+
+  get bufferedAmount(): number {
+    return brand(this).#data?.route?.bufferedAmount ?? 0;
+  }
+
+  get bufferedAmountLowThreshold(): number {
+    return brand(this).#data?.bufferedAmountLowThreshold ?? 0;
+  }
+
+  set bufferedAmountLowThreshold(value: number) {
+    const data = brand(this).#data;
+    // WebIDL `unsigned long`: ToNumber, then modulo 2^32 (a setter never throws for a number).
+    const n = Number(value);
+    const integer = Number.isFinite(n) ? Math.trunc(n) : 0;
+    if (data !== null) data.bufferedAmountLowThreshold = ((integer % 2 ** 32) + 2 ** 32) % 2 ** 32;
+  }
+
+  get onbufferedamountlow(): unknown {
+    return brand(this).#onbufferedamountlow.value;
+  }
+
+  set onbufferedamountlow(value: unknown) {
+    const self = brand(this);
+    setEventHandler(self, 'bufferedamountlow', self.#onbufferedamountlow, value);
   }
 
   // Extensions, named after Node's MessagePort: whether this port keeps its host process alive.
@@ -210,8 +239,11 @@ function brand(value: unknown): MessagePort {
  * The message port post message steps (items 14–20).
  * https://html.spec.whatwg.org/multipage/web-messaging.html#message-port-post-message-steps
  */
-function postMessageSteps(sourcePort: MessagePort, targetPort: MessagePortData | null, message: unknown, transfer: readonly object[]): void {
-  // 1. targetPort is the port sourcePort is entangled with, if any (passed in).
+function postMessageSteps(sourcePort: MessagePort, source: MessagePortData | null, message: unknown, transfer: readonly object[]): void {
+  // 1. targetPort is the port sourcePort is entangled with, if any: its data when it is on this
+  // node, else the route to it (whose far end may still be on this node).
+  const route = source?.route ?? null;
+  const targetPort = source === null ? null : (source.peer ?? route?.localPeer() ?? null);
   // 2. If transfer contains sourcePort, throw a DataCloneError.
   for (let i = 0; i < transfer.length; i++) {
     if (transfer[i] === sourcePort) throw dataCloneError('A MessagePort cannot be transferred through itself.');
@@ -225,16 +257,23 @@ function postMessageSteps(sourcePort: MessagePort, targetPort: MessagePortData |
   // 5. Serialize with transfer, even when the message will be dropped (item 17).
   const serialized = structuredSerializeWithTransfer(message, transfer);
   // 6. If targetPort is null, or doomed, return (closing what was transferred with it).
-  if (targetPort === null || doomed || targetPort.closed) {
+  if (doomed || (route === null && (targetPort === null || targetPort.closed))) {
     discardTransferDataHolders(serialized.transferDataHolders);
     return;
   }
-  // 7. Add a task to targetPort's port message queue (it runs in MessagePortData#runTask).
-  targetPort.enqueue(serialized);
+  // 7. Add a task to targetPort's port message queue (it runs in MessagePortData#runTask); on
+  // another node, the route carries the message there and the routing layer queues it.
+  if (route !== null) route.post(serialized);
+  else targetPort!.enqueue(serialized);
 }
 
 /** A message task runs (item 19): deserialize and fire `message`, or `messageerror`. */
 function deliverMessage(port: MessagePort, message: SerializedWithTransfer): void {
+  if (message === UNDECODABLE) {
+    // Bytes from another node that could not be decoded: as a failed deserialization (19.3).
+    port.dispatchEvent(createPortMessageEvent('messageerror', null, null));
+    return;
+  }
   const { serialized, transferDataHolders } = message;
   if (transferDataHolders.length === 0 && (typeof serialized !== 'object' || serialized === null)) {
     // A primitive with nothing transferred is its own clone: nothing to deserialize.
@@ -246,7 +285,9 @@ function deliverMessage(port: MessagePort, message: SerializedWithTransfer): voi
   try {
     ({ deserialized, transferredValues: transferred } = structuredDeserializeWithTransfer(message));
   } catch {
-    // 19.3. Deserialization failed: fire messageerror, with the default MessageEvent fields.
+    // 19.3. Deserialization failed: fire messageerror, with the default MessageEvent fields. The
+    // ports that came with it are closed, so their peers learn.
+    discardTransferDataHolders(transferDataHolders);
     port.dispatchEvent(createPortMessageEvent('messageerror', null, null));
     return;
   }
@@ -260,6 +301,7 @@ setFaceOperations({
   deliverMessage: (face, message) => deliverMessage(face as MessagePort, message),
   // The other port went away (items 7, 27): a plain, trusted Event named close.
   fireClose: (face) => void face.dispatchEvent(markTrusted(new Event('close'))),
+  fireBufferedAmountLow: (face) => void face.dispatchEvent(markTrusted(new Event('bufferedamountlow'))),
 });
 
 // https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports:transfer-steps

@@ -2,7 +2,8 @@
 // oldest queued message synchronously, whether or not the port was started.
 
 import { structuredDeserializeWithTransfer } from '../clone/index.ts';
-import { typeError } from '../errors.ts';
+import { dataCloneError, typeError } from '../errors.ts';
+import { UNDECODABLE } from './message-port-data.ts';
 import { dataOf, isMessagePort, type MessagePort } from './message-port.ts';
 
 /** `{ message }` for the oldest queued message, or undefined when none is queued (or the port is detached). */
@@ -13,5 +14,7 @@ export function receiveMessageOnPort(port: MessagePort): { message: unknown } | 
   // Its task, if queued, becomes a no-op (rather than dispatching the next message early).
   const serialized = data.take();
   if (serialized === undefined) return undefined;
+  // Bytes from another node that could not be decoded: Node's function throws when it cannot deserialize.
+  if (serialized === UNDECODABLE) throw dataCloneError('The message could not be decoded.');
   return { message: structuredDeserializeWithTransfer(serialized).deserialized };
 }
