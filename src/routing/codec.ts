@@ -1,0 +1,265 @@
+// Routing events ⇄ bytes (the format is in docs/routing.md, "Encoding"). One tag byte, then the
+// fields in a fixed order: ids as 16 raw bytes, numbers as unsigned LEB128, the payload last.
+// The decoder treats its input as hostile: every length is checked against the bytes left and
+// the limits before anything is allocated, and every failure is an EntangleError.
+
+import { EntangleError } from '../errors.ts';
+import type { PortDescriptor, RoutingEvent, UserMessageEvent } from './events.ts';
+import { ID_BYTES, idFromBytes, idToBytes } from './ids.ts';
+import { resolveRoutingLimits, type RoutingLimits } from './limits.ts';
+
+/** Stable event tags: never reuse or renumber one. */
+export const EventTag = Object.freeze({
+  userMessage: 1,
+  accepted: 2,
+  rejected: 3,
+  requestAccept: 4,
+  updatePrev: 5,
+  observeProxy: 6,
+  observeProxyAck: 7,
+  observeClosure: 8,
+  introduce: 9,
+} as const);
+
+const FLAG_OUTBOUND_CLOSED = 1;
+const FLAG_INBOUND_CLOSED = 2;
+const FLAGS_KNOWN = FLAG_OUTBOUND_CLOSED | FLAG_INBOUND_CLOSED;
+/** port, referrer, channel, peerNode, peerPort, two one-byte varints at least, flags. */
+const MIN_DESCRIPTOR_BYTES = 5 * ID_BYTES + 3;
+
+// -----------------------------------------------------------------------------------------------
+// Encoding.
+
+/** The event as bytes (a new array of exactly its size). Throws TypeError for an event that is not well-formed. */
+export function encodeEvent(event: RoutingEvent): Uint8Array {
+  const out = new Uint8Array(encodedSize(event));
+  const end = writeEvent(event, out);
+  if (end !== out.length) throw new TypeError('encodeEvent: internal size mismatch.');
+  return out;
+}
+
+function encodedSize(event: RoutingEvent): number {
+  switch (event.type) {
+    case 'userMessage': {
+      let size = 1 + 2 * ID_BYTES + varintSize(event.seq) + varintSize(event.hops) + varintSize(event.ports.length);
+      for (const d of event.ports) size += descriptorSize(d);
+      return size + varintSize(event.payload.length) + event.payload.length;
+    }
+    case 'accepted':
+    case 'rejected':
+    case 'requestAccept':
+      return 1 + 2 * ID_BYTES;
+    case 'updatePrev':
+    case 'observeProxy':
+      return 1 + 4 * ID_BYTES;
+    case 'observeProxyAck':
+    case 'observeClosure':
+      return 1 + 2 * ID_BYTES + varintSize(event.lastSeq + 1);
+    case 'introduce':
+      return 1 + descriptorSize(event.port);
+    default: {
+      const _: never = event;
+      throw new TypeError('encodeEvent: unknown event type.');
+    }
+  }
+}
+
+function descriptorSize(d: PortDescriptor): number {
+  return 5 * ID_BYTES + varintSize(d.nextSend) + varintSize(d.nextReceive) + 1;
+}
+
+function writeEvent(event: RoutingEvent, out: Uint8Array): number {
+  if (event.type === 'introduce') {
+    out[0] = EventTag.introduce;
+    return writeDescriptor(event.port, out, 1);
+  }
+  let pos = writeId(event.to, out, 1);
+  pos = writeId(event.from, out, pos);
+  switch (event.type) {
+    case 'userMessage':
+      out[0] = EventTag.userMessage;
+      pos = writeVarint(event.seq, out, pos);
+      pos = writeVarint(event.hops, out, pos);
+      pos = writeVarint(event.ports.length, out, pos);
+      for (const d of event.ports) pos = writeDescriptor(d, out, pos);
+      pos = writeVarint(event.payload.length, out, pos);
+      out.set(event.payload, pos);
+      return pos + event.payload.length;
+    case 'accepted':
+    case 'rejected':
+    case 'requestAccept':
+      out[0] = EventTag[event.type];
+      return pos;
+    case 'updatePrev':
+      out[0] = EventTag.updatePrev;
+      return writeId(event.prevPort, out, writeId(event.prevNode, out, pos));
+    case 'observeProxy':
+      out[0] = EventTag.observeProxy;
+      return writeId(event.targetPort, out, writeId(event.targetNode, out, pos));
+    case 'observeProxyAck':
+    case 'observeClosure':
+      out[0] = EventTag[event.type];
+      return writeVarint(event.lastSeq + 1, out, pos);
+    default: {
+      const _: never = event;
+      return pos;
+    }
+  }
+}
+
+function writeDescriptor(d: PortDescriptor, out: Uint8Array, pos: number): number {
+  pos = writeId(d.port, out, pos);
+  pos = writeId(d.referrer, out, pos);
+  pos = writeId(d.channel, out, pos);
+  pos = writeId(d.peerNode, out, pos);
+  pos = writeId(d.peerPort, out, pos);
+  pos = writeVarint(d.nextSend, out, pos);
+  pos = writeVarint(d.nextReceive, out, pos);
+  out[pos] = (d.outboundClosed ? FLAG_OUTBOUND_CLOSED : 0) | (d.inboundClosed ? FLAG_INBOUND_CLOSED : 0);
+  return pos + 1;
+}
+
+function writeId(id: string, out: Uint8Array, pos: number): number {
+  if (typeof id !== 'string' || !idToBytes(id, out, pos)) throw new TypeError(`encodeEvent: ${String(id)} is not an id.`);
+  return pos + ID_BYTES;
+}
+
+function varintSize(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`encodeEvent: ${n} is not a non-negative safe integer.`);
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(n: number, out: Uint8Array, pos: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[pos++] = n;
+  return pos;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Decoding.
+
+/** Hostile bytes → a RoutingEvent, or throws EntangleError code 'ENTANGLE_ROUTING_MALFORMED'
+ *  (or ENTANGLE_WIRE_LIMIT past a limit). Never an engine error, never allocation from an unchecked length. */
+export function decodeEvent(bytes: Uint8Array, limits?: Partial<RoutingLimits>): RoutingEvent {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeEvent() takes a Uint8Array.');
+  const reader = new Reader(bytes, resolveRoutingLimits(limits));
+  const event = reader.event();
+  if (reader.pos !== bytes.length) throw malformed(`${bytes.length - reader.pos} bytes after the event`);
+  return event;
+}
+
+function malformed(what: string): EntangleError {
+  return new EntangleError('ENTANGLE_ROUTING_MALFORMED', `Malformed routing event: ${what}.`);
+}
+
+function overLimit(what: string): EntangleError {
+  return new EntangleError('ENTANGLE_WIRE_LIMIT', `Routing event exceeds a limit: ${what}.`);
+}
+
+class Reader {
+  pos = 0;
+  constructor(readonly bytes: Uint8Array, readonly limits: RoutingLimits) {}
+
+  event(): RoutingEvent {
+    const tag = this.byte();
+    if (tag === EventTag.introduce) return { type: 'introduce', port: this.descriptor() };
+    const to = this.id();
+    const from = this.id();
+    switch (tag) {
+      case EventTag.userMessage:
+        return this.userMessage(to, from);
+      case EventTag.accepted:
+        return { type: 'accepted', to, from };
+      case EventTag.rejected:
+        return { type: 'rejected', to, from };
+      case EventTag.requestAccept:
+        return { type: 'requestAccept', to, from };
+      case EventTag.updatePrev:
+        return { type: 'updatePrev', to, from, prevNode: this.id(), prevPort: this.id() };
+      case EventTag.observeProxy:
+        return { type: 'observeProxy', to, from, targetNode: this.id(), targetPort: this.id() };
+      case EventTag.observeProxyAck:
+        return { type: 'observeProxyAck', to, from, lastSeq: this.lastSeq() };
+      case EventTag.observeClosure:
+        return { type: 'observeClosure', to, from, lastSeq: this.lastSeq() };
+      default:
+        throw malformed(`unknown event tag ${tag}`);
+    }
+  }
+
+  userMessage(to: string, from: string): UserMessageEvent {
+    const seq = this.varint();
+    const hops = this.varint();
+    const count = this.varint();
+    if (count > this.limits.maxPortsPerMessage) throw overLimit(`${count} ports (maxPortsPerMessage ${this.limits.maxPortsPerMessage})`);
+    if (count * MIN_DESCRIPTOR_BYTES > this.bytes.length - this.pos) throw malformed(`${count} ports do not fit in the bytes left`);
+    const ports: PortDescriptor[] = [];
+    for (let i = 0; i < count; i++) ports.push(this.descriptor());
+    const length = this.varint();
+    if (length > this.limits.maxPayloadBytes) throw overLimit(`payload of ${length} bytes (maxPayloadBytes ${this.limits.maxPayloadBytes})`);
+    if (length > this.bytes.length - this.pos) throw malformed(`payload of ${length} bytes, ${this.bytes.length - this.pos} left`);
+    // A copy: the link may reuse its frame buffer once the event is handled.
+    const payload = this.bytes.slice(this.pos, this.pos + length);
+    this.pos += length;
+    return { type: 'userMessage', to, from, seq, hops, payload, ports };
+  }
+
+  descriptor(): PortDescriptor {
+    const port = this.id();
+    const referrer = this.id();
+    const channel = this.id();
+    const peerNode = this.id();
+    const peerPort = this.id();
+    const nextSend = this.varint();
+    const nextReceive = this.varint();
+    const flags = this.byte();
+    if ((flags & ~FLAGS_KNOWN) !== 0) throw malformed(`unknown port flags ${flags}`);
+    return {
+      port, referrer, channel, peerNode, peerPort, nextSend, nextReceive,
+      outboundClosed: (flags & FLAG_OUTBOUND_CLOSED) !== 0,
+      inboundClosed: (flags & FLAG_INBOUND_CLOSED) !== 0,
+    };
+  }
+
+  byte(): number {
+    if (this.pos >= this.bytes.length) throw malformed('truncated');
+    return this.bytes[this.pos++] as number;
+  }
+
+  id(): string {
+    if (this.pos + ID_BYTES > this.bytes.length) throw malformed('truncated id');
+    const id = idFromBytes(this.bytes, this.pos);
+    this.pos += ID_BYTES;
+    return id;
+  }
+
+  /** −1 … 2^53 − 2, written plus one. */
+  lastSeq(): number {
+    return this.varint() - 1;
+  }
+
+  /** Unsigned LEB128 up to 2^53 − 1 (at most 8 bytes, no needless continuation bytes). */
+  varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (b === 0 && i > 0) throw malformed('overlong varint');
+        if (result > Number.MAX_SAFE_INTEGER) throw malformed('varint above 2^53 − 1');
+        return result;
+      }
+      scale *= 0x80;
+    }
+    throw malformed('varint longer than 8 bytes');
+  }
+}

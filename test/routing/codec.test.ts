@@ -1,0 +1,129 @@
+// The routing codec: every event round-trips; hostile bytes give an EntangleError with a stable
+// code (ENTANGLE_ROUTING_MALFORMED, or ENTANGLE_WIRE_LIMIT past a limit), never an engine error
+// and never an allocation from an unchecked length.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { EntangleError } from '../../src/errors.ts';
+import { decodeEvent, encodeEvent, EventTag, type PortDescriptor, type RoutingEvent } from '../../src/routing/index.ts';
+
+const id = (c: string): string => c.repeat(32);
+const descriptor: PortDescriptor = {
+  port: id('1'), referrer: id('2'), channel: id('3'), peerNode: id('4'), peerPort: id('5'), nextSend: 300, nextReceive: 2 ** 40,
+  outboundClosed: true, inboundClosed: false,
+};
+const samples: RoutingEvent[] = [
+  { type: 'userMessage', to: id('a'), from: id('b'), seq: 0, hops: 0, payload: new Uint8Array(0), ports: [] },
+  { type: 'userMessage', to: id('a'), from: id('b'), seq: 2 ** 53 - 1, hops: 3, payload: Uint8Array.of(1, 2, 255), ports: [descriptor, { ...descriptor, port: id('6'), inboundClosed: true }] },
+  { type: 'accepted', to: id('a'), from: id('b') },
+  { type: 'rejected', to: id('a'), from: id('b') },
+  { type: 'requestAccept', to: id('a'), from: id('b') },
+  { type: 'updatePrev', to: id('a'), from: id('b'), prevNode: id('c'), prevPort: id('d') },
+  { type: 'observeProxy', to: id('a'), from: id('b'), targetNode: id('c'), targetPort: id('d') },
+  { type: 'observeProxyAck', to: id('a'), from: id('b'), lastSeq: -1 },
+  { type: 'observeProxyAck', to: id('a'), from: id('b'), lastSeq: 127 },
+  { type: 'observeClosure', to: id('a'), from: id('b'), lastSeq: 2 ** 53 - 2 },
+  { type: 'introduce', port: descriptor },
+];
+
+function assertCode(bytes: Uint8Array, code: string, limits?: Parameters<typeof decodeEvent>[1]): void {
+  assert.throws(() => decodeEvent(bytes, limits), (error: unknown) => {
+    assert.ok(error instanceof EntangleError, `expected an EntangleError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+test('routing codec: every event type round-trips', () => {
+  for (const event of samples) {
+    const bytes = encodeEvent(event);
+    assert.equal(bytes[0], EventTag[event.type]);
+    assert.deepEqual(decodeEvent(bytes), event);
+  }
+});
+
+test('routing codec: the payload is copied out of the input bytes', () => {
+  const bytes = encodeEvent(samples[1]!);
+  const event = decodeEvent(bytes) as Extract<RoutingEvent, { type: 'userMessage' }>;
+  bytes.fill(0);
+  assert.deepEqual([...event.payload], [1, 2, 255]);
+});
+
+test('routing codec: every truncation of a valid event is ENTANGLE_ROUTING_MALFORMED', () => {
+  for (const event of samples) {
+    const bytes = encodeEvent(event);
+    for (let n = 0; n < bytes.length; n++) assertCode(bytes.subarray(0, n), 'ENTANGLE_ROUTING_MALFORMED');
+  }
+});
+
+test('routing codec: unknown tags, unknown flags, trailing bytes and bad varints are malformed', () => {
+  assertCode(Uint8Array.of(0), 'ENTANGLE_ROUTING_MALFORMED');
+  assertCode(Uint8Array.of(10, ...new Uint8Array(32)), 'ENTANGLE_ROUTING_MALFORMED');
+  const intro = encodeEvent({ type: 'introduce', port: descriptor });
+  const flags = intro.slice();
+  flags[flags.length - 1] = 4;
+  assertCode(flags, 'ENTANGLE_ROUTING_MALFORMED');
+  assertCode(Uint8Array.of(...encodeEvent(samples[2]!), 0), 'ENTANGLE_ROUTING_MALFORMED');
+  const ack = (...varint: number[]): Uint8Array => Uint8Array.of(EventTag.observeProxyAck, ...new Uint8Array(32), ...varint);
+  assertCode(ack(0x80, 0x00), 'ENTANGLE_ROUTING_MALFORMED'); // overlong
+  assertCode(ack(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 'ENTANGLE_ROUTING_MALFORMED'); // nine bytes
+  assertCode(ack(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), 'ENTANGLE_ROUTING_MALFORMED'); // above 2^53 − 1
+  assert.equal((decodeEvent(ack(0)) as { lastSeq: number }).lastSeq, -1);
+});
+
+test('routing codec: a length that claims more than the bytes left fails before allocating', () => {
+  const head = [EventTag.userMessage, ...new Uint8Array(32), 0, 0];
+  const huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]; // ~2^46
+  assertCode(Uint8Array.of(...head, 0, ...huge), 'ENTANGLE_WIRE_LIMIT'); // payload over maxPayloadBytes
+  assertCode(Uint8Array.of(...head, 0, ...huge), 'ENTANGLE_ROUTING_MALFORMED', { maxPayloadBytes: 2 ** 50 });
+  assertCode(Uint8Array.of(...head, ...huge), 'ENTANGLE_WIRE_LIMIT'); // ports over maxPortsPerMessage
+  assertCode(Uint8Array.of(...head, 100), 'ENTANGLE_ROUTING_MALFORMED'); // 100 ports in 0 bytes
+});
+
+test('routing codec: limits are options', () => {
+  const bytes = encodeEvent(samples[1]!);
+  assertCode(bytes, 'ENTANGLE_WIRE_LIMIT', { maxPortsPerMessage: 1 });
+  assertCode(bytes, 'ENTANGLE_WIRE_LIMIT', { maxPayloadBytes: 2 });
+  assert.deepEqual(decodeEvent(bytes, { maxPortsPerMessage: 2, maxPayloadBytes: 3 }), samples[1]);
+  assert.throws(() => decodeEvent(bytes, { maxPayloadBytes: -1 }), TypeError);
+  assert.throws(() => decodeEvent('bytes' as unknown as Uint8Array), TypeError);
+});
+
+test('routing codec: encodeEvent refuses what is not an event', () => {
+  assert.throws(() => encodeEvent({ type: 'accepted', to: 'A'.repeat(32), from: id('b') }), TypeError);
+  assert.throws(() => encodeEvent({ ...samples[0]!, seq: -1 } as RoutingEvent), TypeError);
+  assert.throws(() => encodeEvent({ type: 'nope' } as unknown as RoutingEvent), TypeError);
+});
+
+/** Decoding is total: a valid event that re-encodes to the same bytes, or an EntangleError with a routing or limit code. */
+function decodesOrFailsCleanly(bytes: Uint8Array): void {
+  let event: RoutingEvent;
+  try {
+    event = decodeEvent(bytes);
+  } catch (error) {
+    assert.ok(error instanceof EntangleError, `not an EntangleError: ${String(error)}`);
+    assert.ok(error.code === 'ENTANGLE_ROUTING_MALFORMED' || error.code === 'ENTANGLE_WIRE_LIMIT', error.code);
+    return;
+  }
+  assert.deepEqual([...encodeEvent(event)], [...bytes], 'a decoded event encodes back to its bytes');
+}
+
+test('routing codec hostile input: random bytes', () => {
+  const tags = fc.integer({ min: 0, max: 11 });
+  fc.assert(fc.property(tags, fc.uint8Array({ maxLength: 200 }), (tag, rest) => decodesOrFailsCleanly(Uint8Array.of(tag, ...rest))), { numRuns: 3000 });
+});
+
+test('routing codec hostile input: mutations of valid events', () => {
+  const mutation = fc.record({
+    sample: fc.integer({ min: 0, max: samples.length - 1 }),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+    cut: fc.nat(),
+  });
+  fc.assert(fc.property(mutation, ({ sample, edits, cut }) => {
+    const bytes = encodeEvent(samples[sample]!).slice();
+    for (const [at, value] of edits) bytes[at % bytes.length] = value;
+    decodesOrFailsCleanly(bytes);
+    decodesOrFailsCleanly(bytes.subarray(0, cut % (bytes.length + 1)));
+  }), { numRuns: 3000 });
+});
