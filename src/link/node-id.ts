@@ -1,14 +1,10 @@
-// Node ids as the link layer needs them: 32 lowercase hex characters (128 random bits), 16 bytes
-// on the wire. Defined here until src/routing/ids.ts exists; the two definitions must agree.
+// Node ids as the link layer writes them: the routing layer's ids (src/routing/ids.ts), 16 bytes
+// on the wire; and lowercase hex for the handshake's other byte strings.
 
-/** A node's id: 32 lowercase hex characters, new at every start of a node. */
-export type NodeId = string;
+import { idToBytes, isId, randomId, type NodeId, type RandomSource } from '../routing/ids.ts';
 
-const NODE_ID = /^[0-9a-f]{32}$/;
-
-export function isNodeId(value: unknown): value is NodeId {
-  return typeof value === 'string' && NODE_ID.test(value);
-}
+export type { NodeId };
+export { isId as isNodeId, idToBytes as writeNodeId };
 
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
@@ -20,16 +16,9 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Writes a node id's 16 bytes into `out` at `offset`. The id must satisfy isNodeId. */
-export function writeNodeId(id: NodeId, out: Uint8Array, offset: number): void {
-  for (let i = 0; i < 16; i++) out[offset + i] = parseInt(id.slice(2 * i, 2 * i + 2), 16);
-}
-
 /** A new random node id from `random` (crypto.getRandomValues by default). */
-export function randomNodeId(random: (bytes: Uint8Array) => void = defaultRandom): NodeId {
-  const bytes = new Uint8Array(16);
-  random(bytes);
-  return toHex(bytes);
+export function randomNodeId(random: RandomSource = defaultRandom): NodeId {
+  return randomId(random);
 }
 
 export function defaultRandom(bytes: Uint8Array): void {
