@@ -1,8 +1,9 @@
 // entangle/wire: the wire format on its own (docs/protocol.md). `encode` / `decode` for values
-// without transferables; `encodeWithTransfer` / `decodeWithTransfer` for the routing layer.
+// without transferables; `encodeWithTransfer` / `decodeWithTransfer`
+// (and `encodeWithTransferAsync`, for messages holding Blobs or Files) for the routing layer.
 
 export {
-  asWireError, decode, decodeWithTransfer, DEFAULT_LIMITS, encode, encodeWithTransfer, WIRE_VERSION,
+  asWireError, decode, decodeWithTransfer, DEFAULT_LIMITS, encode, encodeWithTransfer, encodeWithTransferAsync, WIRE_VERSION,
   type DecodePlatformState, type EncodePlatformState, type WireLimitOptions, type WireLimits,
 } from './wire/index.ts';
 export { EntangleError, type EntangleErrorCode } from './errors.ts';

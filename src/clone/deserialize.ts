@@ -2,14 +2,13 @@
 // made from this realm's intrinsics as captured at load (not from globals that may have changed).
 // https://html.spec.whatwg.org/multipage/structured-data.html#structureddeserialize
 
-import { dataCloneError, EntangleError } from '../errors.ts';
-import type { DeserializedWithTransfer, ErrorName, ObjectRecord, PropertyRecord, Serialized, SerializedWithTransfer } from './records.ts';
+import { EntangleError } from '../errors.ts';
+import type { DeserializedWithTransfer, ObjectRecord, PropertyRecord, Serialized, SerializedWithTransfer } from './records.ts';
+import { ArrayPrototype, ObjectPrototype, SafeMap } from './intrinsics.ts';
 import {
-  ArrayCtor, ArrayPrototype, BlobCtor, BlobTypeGetter, DateCtor, defineProperty, DOMExceptionCtor, ErrorCtor,
-  errorConstructors, FileCtor, FileLastModifiedGetter, FileNameGetter, getOwnPropertyDescriptor, hasOwnProperty,
-  MapCtor, MapPrototypeSet, nativeStructuredClone, ObjectCtor, ObjectPrototype, ReflectDeleteProperty, RegExpCtor,
-  SafeMap, SetCtor, SetPrototypeAdd,
-} from './intrinsics.ts';
+  createArray, createDataProperty, createDate, createDOMException, createElement, createError, createMap, createObject,
+  createRegExp, createSet, createWrapper, mapSet, newBlob, newFile, setAdd, setErrorCause, sharedArrayBufferOver,
+} from './create.ts';
 import { asResizableArrayBuffer, createView } from './array-buffer.ts';
 import { receiveTransferDataHolders } from './transfer.ts';
 
@@ -139,7 +138,7 @@ function fillItems(
   const depth = deserialization.depth;
   for (let index = from; index < items.length; ) {
     if (kind === FillKind.Set) {
-      SetPrototypeAdd(target, structuredDeserializeInternal(items[index] as Serialized, deserialization));
+      setAdd(target, structuredDeserializeInternal(items[index] as Serialized, deserialization));
     } else {
       const property = items[index] as PropertyRecord;
       const value = structuredDeserializeInternal(property[1], deserialization);
@@ -158,7 +157,7 @@ function fillMap(deserialization: Deserialization, target: object, items: readon
   for (let index = from; index < items.length; ) {
     const key = structuredDeserializeInternal(items[index] as Serialized, deserialization);
     const value = structuredDeserializeInternal(items[index + 1] as Serialized, deserialization);
-    MapPrototypeSet(target, key, value);
+    mapSet(target, key, value);
     index += 2;
     if (deserialization.depth !== depth) return index;
   }
@@ -172,7 +171,7 @@ function deserializeRecord(record: ObjectRecord, deserialization: Deserializatio
   switch (record.type) {
     case 'Object': {
       // OrdinaryObjectCreate(%Object.prototype%).
-      const object = {};
+      const object = createObject();
       memory.set(record, object);
       deserializeDeep(deserialization, object, FillKind.Object, record.properties, 0);
       return object;
@@ -180,7 +179,7 @@ function deserializeRecord(record: ObjectRecord, deserialization: Deserializatio
     case 'Array': {
       // ArrayCreate(length): holes stay holes.
       const { length, properties } = record;
-      const array = new ArrayCtor<unknown>(length);
+      const array = createArray(length);
       memory.set(record, array);
       // Elements 0…length-1 first, in order (as a dense array serializes), are stored by number.
       const last = properties[length - 1];
@@ -189,15 +188,15 @@ function deserializeRecord(record: ObjectRecord, deserialization: Deserializatio
       return array;
     }
     case 'Date':
-      return remember(memory, record, new DateCtor(record.value));
+      return remember(memory, record, createDate(record.value));
     case 'Map': {
-      const map = new MapCtor<unknown, unknown>();
+      const map = createMap();
       memory.set(record, map);
       deserializeDeep(deserialization, map, FillKind.Map, record.entries, 0);
       return map;
     }
     case 'Set': {
-      const set = new SetCtor<unknown>();
+      const set = createSet();
       memory.set(record, set);
       deserializeDeep(deserialization, set, FillKind.Set, record.values, 0);
       return set;
@@ -207,9 +206,9 @@ function deserializeRecord(record: ObjectRecord, deserialization: Deserializatio
     case 'Number':
     case 'BigInt':
     case 'String':
-      return remember(memory, record, ObjectCtor(record.value));
+      return remember(memory, record, createWrapper(record.value));
     case 'RegExp':
-      return remember(memory, record, new RegExpCtor(record.source, record.flags));
+      return remember(memory, record, createRegExp(record.source, record.flags));
     // The record's bytes are a private copy: the new ArrayBuffer takes them (records are single-use).
     case 'ArrayBuffer':
       return remember(memory, record, record.data);
@@ -228,7 +227,7 @@ function deserializeRecord(record: ObjectRecord, deserialization: Deserializatio
     case 'File':
       return remember(memory, record, newFile(record.file));
     case 'DOMException':
-      return remember(memory, record, new DOMExceptionCtor(record.message, record.name));
+      return remember(memory, record, createDOMException(record.name, record.message));
     case 'Transferred': {
       // StructuredDeserializeWithTransfer step 3 put the value in memory; looked up by index so
       // that a record graph rebuilt by the wire layer need not keep placeholder identity.
@@ -255,85 +254,12 @@ function remember<T>(memory: DeserializeMemory, record: ObjectRecord, value: T):
   return value;
 }
 
-/**
- * CreateDataProperty(target, key, value). Plain assignment is the same thing unless the prototype
- * chain has the key (the `__proto__` setter, a read-only or accessor property of a frozen or
- * patched prototype); those keys get defineProperty.
- */
-function createDataProperty(target: object, proto: object, key: string, value: unknown): void {
-  if (key in proto) defineProperty(target, key, dataDescriptor(value));
-  else (target as Record<string, unknown>)[key] = value;
-}
-
-/** CreateDataProperty for an array element, by number. */
-function createElement(array: unknown[], index: number, value: unknown): void {
-  if (index in ArrayPrototype) defineProperty(array, index, dataDescriptor(value));
-  else array[index] = value;
-}
-
 type ErrorRecord = Extract<ObjectRecord, { type: 'Error' }>;
 
 function deserializeError(record: ErrorRecord, deserialization: Deserialization): Error {
-  // OrdinaryObjectCreate(the prototype named by [[Name]], « [[ErrorData]] »).
-  const ctor = hasOwnProperty(errorConstructors, record.name) ? errorConstructors[record.name as ErrorName] : ErrorCtor;
-  const error = constructError(ctor);
+  const error = createError(record.name, record.message, record.stack);
   deserialization.memory.set(record, error);
-  // message (and stack, cause): own, non-enumerable, writable, configurable data properties.
-  if (record.message !== undefined) defineHidden(error, 'message', `${record.message}`);
-  if (record.stack !== undefined) defineHidden(error, 'stack', record.stack);
-  else ReflectDeleteProperty(error, 'stack');
-  if (record.hasCause) defineHidden(error, 'cause', structuredDeserializeInternal(record.cause, deserialization));
+  if (record.hasCause) setErrorCause(error, structuredDeserializeInternal(record.cause, deserialization));
   return error;
 }
 
-/** A null-prototype descriptor: an inherited `get` on Object.prototype cannot turn it into an accessor. */
-function dataDescriptor(value: unknown): PropertyDescriptor {
-  return { __proto__: null, value, writable: true, enumerable: true, configurable: true } as PropertyDescriptor;
-}
-
-function defineHidden(target: object, key: string, value: unknown): void {
-  defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: false, configurable: true } as PropertyDescriptor);
-}
-
-/**
- * A new error with [[ErrorData]] and nothing else of ours: `new ctor()` with no message. V8 would
- * capture a stack trace the record's stack replaces anyway; Error.stackTraceLimit = 0 skips that
- * work, and no user code can run before it is restored.
- */
-function constructError(ctor: ErrorConstructor): Error {
-  const limit = getOwnPropertyDescriptor(ErrorCtor, 'stackTraceLimit');
-  if (limit === undefined || limit.writable !== true) return new ctor();
-  const mutableCtor = ErrorCtor as unknown as { stackTraceLimit: unknown };
-  mutableCtor.stackTraceLimit = 0;
-  try {
-    return new ctor();
-  } finally {
-    mutableCtor.stackTraceLimit = limit.value;
-  }
-}
-
-/**
- * A new SharedArrayBuffer object over the same shared data block: only the runtime's own clone
- * can make one.
- */
-function sharedArrayBufferOver(buffer: SharedArrayBuffer): SharedArrayBuffer {
-  if (nativeStructuredClone !== undefined) return nativeStructuredClone(buffer) as SharedArrayBuffer;
-  // DEVIATION(31): without a native structuredClone the same SharedArrayBuffer object is returned
-  // instead of a new object over the same memory.
-  return buffer;
-}
-
-/** A new Blob over the same bytes, synchronously (Blobs are immutable). */
-function newBlob(blob: Blob): Blob {
-  if (BlobCtor === undefined || BlobTypeGetter === undefined) throw dataCloneError('Blob is not available in this realm.');
-  return new BlobCtor([blob], { __proto__: null, type: BlobTypeGetter(blob) } as BlobPropertyBag);
-}
-
-/** A new File (never a subclass) with the same bytes, name, type and lastModified. */
-function newFile(file: File): File {
-  if (FileCtor === undefined || BlobTypeGetter === undefined || FileNameGetter === undefined || FileLastModifiedGetter === undefined) {
-    throw dataCloneError('File is not available in this realm.');
-  }
-  const options = { __proto__: null, type: BlobTypeGetter(file), lastModified: FileLastModifiedGetter(file) } as FilePropertyBag;
-  return new FileCtor([file], FileNameGetter(file), options);
-}

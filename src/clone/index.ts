@@ -1,7 +1,10 @@
 // The structured clone API that spec/ (MessagePort, structuredClone) builds on.
 // https://html.spec.whatwg.org/multipage/structured-data.html
 
-export { structuredSerialize, structuredSerializeInternal, structuredSerializeWithTransfer, type SerializeMemory } from './serialize.ts';
+export {
+  serializeInto, structuredSerialize, structuredSerializeInternal, structuredSerializeWithTransfer, type Memory, type SerializeMemory,
+} from './serialize.ts';
+export { RecordSink, type SerializeSink } from './sink.ts';
 export { structuredDeserialize, structuredDeserializeWithTransfer } from './deserialize.ts';
 export { discardTransferDataHolders } from './transfer.ts';
 export { detachArrayBuffer, isDetachedBuffer } from './array-buffer.ts';

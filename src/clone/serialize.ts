@@ -1,10 +1,9 @@
-// StructuredSerializeWithTransfer and StructuredSerializeInternal: a JavaScript value to records.
+// StructuredSerializeWithTransfer and StructuredSerializeInternal: a JavaScript value to records, or
+// (serializeInto) to any sink, such as the wire's bytes.
 // https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal
 
 import { dataCloneError } from '../errors.ts';
-import type {
-  ErrorName, ObjectRecord, PropertyRecord, Serialized, SerializedWithTransfer, TransferDataHolder,
-} from './records.ts';
+import type { ErrorName, ObjectRecord, Serialized, SerializedWithTransfer, TransferDataHolder } from './records.ts';
 import {
   BigIntPrototypeValueOf, BooleanPrototype, BooleanPrototypeValueOf, crossOriginIsolatedCapability,
   DatePrototypeGetTime, DOMExceptionMessageGetter, DOMExceptionNameGetter, getOwnPropertyDescriptor, getPrototypeOf,
@@ -12,20 +11,25 @@ import {
   nodeUtilTypes, NumberPrototype, NumberPrototypeValueOf, objectKeys, ObjectPrototype, ReflectApply, RegExpFlagGetters,
   RegExpSourceGetter, SafeMap, SetPrototypeForEach, StringPrototype, StringPrototypeValueOf,
 } from './intrinsics.ts';
-import { arrayBufferMaxByteLength, copyArrayBuffer, inspectView, isDetachedBuffer, isResizableArrayBuffer } from './array-buffer.ts';
+import { arrayBufferMaxByteLength, inspectView, isDetachedBuffer, isResizableArrayBuffer } from './array-buffer.ts';
 import { classifyWithPrototype, describeNotSerializable, Kind } from './classify.ts';
 import { isGlobalObject, isProxy } from './platform-objects.ts';
+import { RecordSink, type SerializeSink } from './sink.ts';
 import { prepareTransferList, transferAll } from './transfer.ts';
 
 /** The spec's memory: each object already serialized → its record (shared references, cycles). */
 export type SerializeMemory = Map<object, ObjectRecord>;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type ErrorRecord = Extract<ObjectRecord, { type: 'Error' }>;
-
 const NO_HOLDERS: readonly TransferDataHolder[] = Object.freeze([]);
+/** What the walk needs of its memory: a Map, or anything with a Map's get and set. */
+export interface Memory<S> {
+  get(value: object): S | undefined;
+  set(value: object, serialized: S): unknown;
+}
+
 /** Handed to StructuredSerializeInternal for a primitive, which never touches memory. */
 const UNUSED_MEMORY: SerializeMemory = new SafeMap();
+const recordSink = new RecordSink();
 
 /**
  * https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializewithtransfer
@@ -55,18 +59,27 @@ export function structuredSerialize(value: unknown): Serialized {
 
 /**
  * https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal
+ */
+export function structuredSerializeInternal(value: unknown, forStorage: boolean, memory: SerializeMemory): Serialized {
+  return serializeInto(value, recordSink, memory as Map<object, Serialized>, forStorage);
+}
+
+/**
+ * StructuredSerializeInternal with its results handed to `sink` (records, or the wire's bytes):
+ * the one walk that runs the spec's steps. `memory` starts empty (or with transfer placeholders)
+ * and is the caller's to clear.
  *
  * Step 26 (the properties and entries) recurses, as in the spec, while nesting is shallow; past
  * RECURSION_LIMIT levels the rest of that subtree is finished with an explicit stack, in the same
  * depth-first order (getters run in the same order), so depth is bounded by memory rather than by
  * the call stack.
  */
-export function structuredSerializeInternal(value: unknown, forStorage: boolean, memory: SerializeMemory): Serialized {
-  if (typeof value !== 'object' || value === null) return serializePrimitive(value);
+export function serializeInto<S>(value: unknown, sink: SerializeSink<S>, memory: Memory<S>, forStorage = false): S {
+  if (typeof value !== 'object' || value === null) return serializePrimitive(value, sink);
   // 2. If memory[value] exists, return it.
   const known = memory.get(value);
-  if (known !== undefined) return known;
-  return serializeObject(value, { memory, forStorage, recursion: 0, pending: undefined, depth: 0 });
+  if (known !== undefined) return sink.reference(known);
+  return serializeObject(value, { sink, memory, forStorage, recursion: 0, pending: undefined, depth: 0 });
 }
 
 /**
@@ -75,45 +88,48 @@ export function structuredSerializeInternal(value: unknown, forStorage: boolean,
  */
 const RECURSION_LIMIT = 100;
 
-/** One serialization: the spec's memory, and how step 26 is being run. */
-interface Serialization {
-  readonly memory: SerializeMemory;
+/** One serialization: where results go, the spec's memory, and how step 26 is being run. */
+interface Serialization<S> {
+  readonly sink: SerializeSink<S>;
+  readonly memory: Memory<S>;
   readonly forStorage: boolean;
-  /** Records whose step 26 is running recursively right now. */
+  /** Containers whose step 26 is running recursively right now. */
   recursion: number;
   /** The explicit stack, while one is draining (entries at `depth` and above are stale). */
-  pending: Pending[] | undefined;
+  pending: Pending<S>[] | undefined;
   depth: number;
 }
 
 /**
- * Step 26 for one record, not done yet: the properties of an Object or Array (`keys` is the
+ * Step 26 for one container, not done yet: the properties of an Object or Array (`keys` is the
  * EnumerableOwnProperties snapshot, the first `dense` of them array indices read by number), or
- * the copied list of a Map or Set (`keys` null), serialized in place. `next` is the next to do.
+ * the copied list of a Map or Set (`keys` null), item by item from `next`.
  */
-interface Pending {
-  readonly source: object | null;
-  readonly keys: readonly string[] | null;
-  readonly out: unknown[];
-  readonly dense: number;
-  next: number;
+class Pending<S> {
+  next = 0;
+  /** Properties serialized so far (dense elements not counted). */
+  count = 0;
+  constructor(
+    readonly container: S,
+    readonly source: object | null,
+    readonly keys: readonly string[] | null,
+    readonly list: unknown[] | null,
+    readonly dense: number,
+  ) {}
 }
 
 /**
- * Runs step 26 for a record now: by recursion while shallow, else on the explicit stack (which,
- * if not already draining, is drained right here, so the record is done before its parent goes on).
+ * Runs step 26 for a container now: by recursion while shallow, else on the explicit stack
+ * (which, if not already draining, is drained right here, so the container is done before its
+ * parent goes on).
  */
-function serializeDeep(
-  serialization: Serialization, source: object | null, keys: readonly string[] | null, out: unknown[], dense: number,
-): void {
+function serializeDeep<S>(serialization: Serialization<S>, work: Pending<S>): void {
   if (serialization.pending === undefined && serialization.recursion < RECURSION_LIMIT) {
     serialization.recursion++;
-    if (keys === null) serializeListItems(serialization, out, 0);
-    else serializeProperties(serialization, source as Record<string, unknown>, keys, out, dense, 0);
+    step(serialization, work);
     serialization.recursion--;
     return;
   }
-  const work: Pending = { source, keys, out, dense, next: 0 };
   if (serialization.pending !== undefined) {
     serialization.pending[serialization.depth++] = work;
     return;
@@ -124,40 +140,37 @@ function serializeDeep(
   serialization.pending = undefined;
 }
 
-/** The explicit stack: the most recently pushed record goes on until done or until it pushes one. */
-function drain(serialization: Serialization, pending: Pending[]): void {
+/** The explicit stack: the most recently pushed container goes on until done or until it pushes one. */
+function drain<S>(serialization: Serialization<S>, pending: Pending<S>[]): void {
   while (serialization.depth > 0) {
-    const work = pending[serialization.depth - 1] as Pending;
-    const { keys, out } = work;
-    const end = keys === null ? out.length : keys.length;
-    const depth = serialization.depth;
-    const next = keys === null
-      ? serializeListItems(serialization, out, work.next)
-      : serializeProperties(serialization, work.source as Record<string, unknown>, keys, out, work.dense, work.next);
-    work.next = next;
-    if (next === end && serialization.depth === depth) serialization.depth--;
+    if (step(serialization, pending[serialization.depth - 1] as Pending<S>)) serialization.depth--;
   }
 }
 
+/** Step 26 from `work.next`: true when done, false when it stopped for a child pushed on the explicit stack. */
+function step<S>(serialization: Serialization<S>, work: Pending<S>): boolean {
+  return work.keys === null ? serializeListItems(serialization, work) : serializeProperties(serialization, work);
+}
+
 /** StructuredSerializeInternal for a value met inside another one. */
-function serializeValue(value: unknown, serialization: Serialization): Serialized {
-  if (typeof value !== 'object' || value === null) return serializePrimitive(value);
+function serializeValue<S>(value: unknown, serialization: Serialization<S>): S {
+  if (typeof value !== 'object' || value === null) return serializePrimitive(value, serialization.sink);
   // 2. If memory[value] exists, return it: shared references and cycles come back shared.
   const known = serialization.memory.get(value);
-  if (known !== undefined) return known;
+  if (known !== undefined) return serialization.sink.reference(known);
   return serializeObject(value, serialization);
 }
 
-function serializePrimitive(value: unknown): Serialized {
+function serializePrimitive<S>(value: unknown, sink: SerializeSink<S>): S {
   switch (typeof value) {
     // 4. Undefined, Null, Boolean, Number, BigInt, String: the primitive is its own record.
     case 'string':
     case 'number':
     case 'boolean':
     case 'bigint':
-      return value;
+      return sink.primitive(value);
     case 'undefined':
-      if (value === undefined) return undefined;
+      if (value === undefined) return sink.primitive(undefined);
       // document.all: a platform object that typeof calls "undefined" (step 20).
       throw dataCloneError('An HTMLAllCollection could not be cloned.');
     // 5. Symbol → DataCloneError.
@@ -167,56 +180,68 @@ function serializePrimitive(value: unknown): Serialized {
     case 'function':
       throw dataCloneError('A function could not be cloned.');
     default:
-      return null;
+      return sink.primitive(null);
   }
+}
+
+/** 26.1.2, 26.2.2. Map keys and values, or Set values, of the copied list, in order; stops like serializeProperties. */
+function serializeListItems<S>(serialization: Serialization<S>, work: Pending<S>): boolean {
+  const { sink } = serialization;
+  const list = work.list as unknown[];
+  const depth = serialization.depth;
+  for (let index = work.next; index < list.length; ) {
+    sink.listItem(list, index, serializeValue(list[index], serialization));
+    index++;
+    if (serialization.depth !== depth) {
+      work.next = index;
+      return false;
+    }
+  }
+  work.next = list.length;
+  return true;
 }
 
 /**
- * 26.1.2, 26.2.2. Map keys and values, or Set values, of the copied list, in place, from `from`.
- * Stops early, returning where to resume, when an item pushed its own step 26 on the explicit
- * stack (which must run first); otherwise returns the list's length.
+ * 26.4.1. The properties of an Object or Array, in order, from `work.next`. Stops early, to be
+ * resumed, when a value pushed its own step 26 on the explicit stack (which must run first).
  */
-function serializeListItems(serialization: Serialization, out: unknown[], from: number): number {
+function serializeProperties<S>(serialization: Serialization<S>, work: Pending<S>): boolean {
+  const { sink } = serialization;
+  const { container, dense } = work;
+  const source = work.source as Record<string, unknown>;
+  const keys = work.keys as readonly string[];
   const depth = serialization.depth;
-  for (let index = from; index < out.length; ) {
-    out[index] = serializeValue(out[index], serialization);
-    index++;
-    if (serialization.depth !== depth) return index;
-  }
-  return out.length;
-}
-
-/** 26.4.1. The properties of an Object or Array, in order, from `from`; stops like serializeListItems. */
-function serializeProperties(
-  serialization: Serialization, source: Record<string, unknown>, keys: readonly string[], out: unknown[], dense: number, from: number,
-): number {
-  const depth = serialization.depth;
-  for (let index = from; index < keys.length; ) {
+  let { count } = work;
+  for (let index = work.next; index < keys.length; ) {
     const key = keys[index] as string;
-    // A property deleted by an earlier getter is skipped; then ? Get (getters run in order, their
-    // exceptions propagate) and serialize.
-    let input: unknown;
-    let present: boolean;
+    // A property deleted by an earlier getter is skipped (a dense element becomes a hole); then
+    // ? Get (getters run in order, their exceptions propagate) and serialize.
     if (index < dense) {
-      present = hasOwnProperty(source, index);
-      if (present) input = (source as unknown as unknown[])[index];
-    } else {
-      present = hasOwnProperty(source, key);
-      if (present) input = source[key];
+      if (hasOwnProperty(source, index)) {
+        sink.property(container, key, serializeValue((source as unknown as unknown[])[index], serialization));
+      } else {
+        sink.hole(container);
+      }
+    } else if (hasOwnProperty(source, key)) {
+      sink.key(container, key);
+      sink.property(container, key, serializeValue(source[key], serialization));
+      count++;
     }
     index++;
-    if (present) {
-      const serialized = serializeValue(input, serialization);
-      out[out.length] = [key, serialized] as PropertyRecord;
-      if (serialization.depth !== depth) return index;
+    if (serialization.depth !== depth) {
+      work.next = index;
+      work.count = count;
+      return false;
     }
   }
-  return keys.length;
+  work.next = keys.length;
+  sink.end(container, count);
+  return true;
 }
 
 /** Steps 6–26 for an object not yet in memory. */
-function serializeObject(value: object, serialization: Serialization): ObjectRecord {
-  const { memory } = serialization;
+function serializeObject<S>(value: object, serialization: Serialization<S>): S {
+  const { memory, sink } = serialization;
   // 23. An exotic object → DataCloneError; a Proxy must be caught before anything can run its traps.
   if (isProxy(value)) throw dataCloneError('A Proxy could not be cloned.');
   // 18. Array exotic objects.
@@ -236,24 +261,24 @@ function serializeObject(value: object, serialization: Serialization): ObjectRec
       return serializeOrdinary(value, serialization);
     // 7–10. Primitive wrappers.
     case Kind.Boolean:
-      return remember(memory, value, { type: 'Boolean', value: BooleanPrototypeValueOf(value) });
+      return remember(memory, value, sink.wrapper(BooleanPrototypeValueOf(value)));
     case Kind.Number:
-      return remember(memory, value, { type: 'Number', value: NumberPrototypeValueOf(value) });
+      return remember(memory, value, sink.wrapper(NumberPrototypeValueOf(value)));
     case Kind.BigInt:
-      return remember(memory, value, { type: 'BigInt', value: (BigIntPrototypeValueOf as (v: unknown) => bigint)(value) });
+      return remember(memory, value, sink.wrapper((BigIntPrototypeValueOf as (v: unknown) => bigint)(value)));
     case Kind.String:
-      return remember(memory, value, { type: 'String', value: StringPrototypeValueOf(value) });
+      return remember(memory, value, sink.wrapper(StringPrototypeValueOf(value)));
     // 11. [[DateValue]].
     case Kind.Date:
-      return remember(memory, value, { type: 'Date', value: DatePrototypeGetTime(value) });
+      return remember(memory, value, sink.date(DatePrototypeGetTime(value)));
     // 12. [[OriginalSource]] and [[OriginalFlags]]; lastIndex and other own properties are dropped.
     case Kind.RegExp:
-      return remember(memory, value, { type: 'RegExp', source: RegExpSourceGetter(value), flags: regExpFlags(value) });
+      return remember(memory, value, sink.regExp(RegExpSourceGetter(value), regExpFlags(value)));
     // 13. [[ArrayBufferData]].
     case Kind.ArrayBuffer:
-      return serializeArrayBuffer(value as ArrayBuffer, memory);
+      return serializeArrayBuffer(value as ArrayBuffer, serialization);
     case Kind.SharedArrayBuffer:
-      return serializeSharedArrayBuffer(value as SharedArrayBuffer, serialization.forStorage, memory);
+      return serializeSharedArrayBuffer(value as SharedArrayBuffer, serialization);
     // 14. [[ViewedArrayBuffer]].
     case Kind.ArrayBufferView:
       return serializeArrayBufferView(value as ArrayBufferView, serialization);
@@ -268,15 +293,14 @@ function serializeObject(value: object, serialization: Serialization): ObjectRec
     // 19. Serializable platform objects, by primary interface (a subclass instance becomes its
     //     closest serializable interface). Blob and File are immutable: the record holds them.
     case Kind.Blob:
-      return remember(memory, value, { type: 'Blob', blob: value as Blob });
+      return remember(memory, value, sink.blob(value as Blob));
     case Kind.File:
-      return remember(memory, value, { type: 'File', file: value as File });
+      return remember(memory, value, sink.file(value as File));
     case Kind.DOMException:
-      return remember(memory, value, {
-        type: 'DOMException',
-        name: (DOMExceptionNameGetter as (v: unknown) => string)(value),
-        message: (DOMExceptionMessageGetter as (v: unknown) => string)(value),
-      });
+      return remember(memory, value, sink.domException(
+        (DOMExceptionNameGetter as (v: unknown) => string)(value),
+        (DOMExceptionMessageGetter as (v: unknown) => string)(value),
+      ));
     // 20, 22. Other platform objects, other internal slots → DataCloneError.
     case Kind.NotSerializable:
       throw dataCloneError(`${describeNotSerializable(value)} could not be cloned.`);
@@ -302,39 +326,38 @@ function isArgumentsObject(value: object): boolean {
   return nodeUtilTypes !== undefined ? nodeUtilTypes.isArgumentsObject(value) : hasOwnProperty(value, 'callee');
 }
 
-/** 25. Set memory[value] to serialized (for records with nothing deep to fill in). */
-function remember(memory: SerializeMemory, value: object, record: ObjectRecord): ObjectRecord {
-  memory.set(value, record);
-  return record;
+/** 25. Set memory[value] to serialized (for results with nothing deep to fill in). */
+function remember<S>(memory: Memory<S>, value: object, serialized: S): S {
+  memory.set(value, serialized);
+  return serialized;
 }
 
-function serializeOrdinary(value: object, serialization: Serialization): ObjectRecord {
-  // 24. serialized = { [[Type]]: "Object", [[Properties]]: new empty List }.
-  const properties: PropertyRecord[] = [];
-  const record: ObjectRecord = { type: 'Object', properties };
-  // 25. memory[value] = serialized, before any property is serialized.
-  serialization.memory.set(value, record);
+function serializeOrdinary<S>(value: object, serialization: Serialization<S>): S {
   // 26.4. EnumerableOwnProperties(value, key), a snapshot (symbols, non-enumerable and inherited
-  //       keys are not in it), then each property in order.
+  //       keys are not in it). Taking it before step 24 runs no user code (value is no Proxy).
   const keys = objectKeys(value);
-  if (keys.length > 0) serializeDeep(serialization, value, keys, properties, 0);
-  return record;
+  // 24. serialized = { [[Type]]: "Object", [[Properties]]: new empty List }.
+  const serialized = serialization.sink.object(keys.length);
+  // 25. memory[value] = serialized, before any property is serialized.
+  serialization.memory.set(value, serialized);
+  // 26.4. Each property in order.
+  if (keys.length > 0) serializeDeep(serialization, new Pending(serialized, value, keys, null, 0));
+  return serialized;
 }
 
-function serializeArray(value: unknown[], serialization: Serialization): ObjectRecord {
+function serializeArray<S>(value: unknown[], serialization: Serialization<S>): S {
   // 18.1–3. [[Length]] from the own "length" (no user code for a real array): holes stay holes.
   const { length } = value;
-  const properties: PropertyRecord[] = [];
-  const record: ObjectRecord = { type: 'Array', length, properties };
-  // 25.
-  serialization.memory.set(value, record);
   // 26.4. When the first `length` keys are the indices 0…length-1 (no holes, no non-enumerable
   //       elements), those are read by number, which is cheaper than by string. That holds exactly
   //       when keys[length-1] is "length-1": indices come first, ascending, all below length.
   const keys = objectKeys(value);
   const dense = length > 0 && keys.length >= length && keys[length - 1] === `${length - 1}` ? length : 0;
-  if (keys.length > 0) serializeDeep(serialization, value, keys, properties, dense);
-  return record;
+  const serialized = serialization.sink.array(length, keys.length, dense);
+  // 25.
+  serialization.memory.set(value, serialized);
+  if (keys.length > 0) serializeDeep(serialization, new Pending(serialized, value, keys, null, dense));
+  return serialized;
 }
 
 function regExpFlags(value: object): string {
@@ -346,41 +369,37 @@ function regExpFlags(value: object): string {
   return flags;
 }
 
-function serializeArrayBuffer(value: ArrayBuffer, memory: SerializeMemory): ObjectRecord {
+function serializeArrayBuffer<S>(value: ArrayBuffer, { sink, memory }: Serialization<S>): S {
   // 13.2.1. A detached buffer → DataCloneError.
   if (isDetachedBuffer(value)) throw dataCloneError('A detached ArrayBuffer could not be cloned.');
-  // 13.2.2–5. A private copy of the bytes; a resizable buffer stays resizable.
+  // 13.2.2–5. A copy of the bytes; a resizable buffer stays resizable.
   if (isResizableArrayBuffer(value)) {
-    const maxByteLength = arrayBufferMaxByteLength(value);
-    return remember(memory, value, { type: 'ResizableArrayBuffer', data: copyArrayBuffer(value, maxByteLength), maxByteLength });
+    return remember(memory, value, sink.resizableArrayBuffer(value, arrayBufferMaxByteLength(value)));
   }
-  return remember(memory, value, { type: 'ArrayBuffer', data: copyArrayBuffer(value) });
+  return remember(memory, value, sink.arrayBuffer(value));
 }
 
-function serializeSharedArrayBuffer(value: SharedArrayBuffer, forStorage: boolean, memory: SerializeMemory): ObjectRecord {
+function serializeSharedArrayBuffer<S>(value: SharedArrayBuffer, { sink, memory, forStorage }: Serialization<S>): S {
   // 13.1.1. Not cross-origin isolated → DataCloneError.
   if (!crossOriginIsolatedCapability) throw dataCloneError('A SharedArrayBuffer cannot be cloned without cross-origin isolation.');
   // 13.1.2. Never for storage.
   if (forStorage) throw dataCloneError('A SharedArrayBuffer cannot be stored.');
   // 13.1.3. The memory is shared, not copied (a growable one stays growable: the object carries it).
-  return remember(memory, value, { type: 'SharedArrayBuffer', buffer: value });
+  return remember(memory, value, sink.sharedArrayBuffer(value));
 }
 
-function serializeArrayBufferView(value: ArrayBufferView, serialization: Serialization): ObjectRecord {
+function serializeArrayBufferView<S>(value: ArrayBufferView, serialization: Serialization<S>): S {
+  const { sink } = serialization;
   // 14.1–2. Out of bounds (detached included) → DataCloneError; read the buffer, offset and length.
   const view = inspectView(value);
+  const begun = sink.beginView(view.constructor, view.byteOffset, view.length);
   // 14.3. The buffer goes through memory, so views sharing a buffer share it after the clone.
-  const buffer = serializeValue(view.buffer, serialization) as ObjectRecord;
+  const buffer = serializeValue(view.buffer, serialization);
   // 14.5–6. A length-tracking view keeps length null ("auto").
-  return remember(serialization.memory, value, {
-    type: 'ArrayBufferView', constructor: view.constructor, buffer, byteOffset: view.byteOffset, length: view.length,
-  });
+  return remember(serialization.memory, value, sink.endView(begun, view.constructor, view.byteOffset, view.length, buffer));
 }
 
-// Records' own arrays are filled by assignment, for speed: an accessor defined on an index of
-// Array.prototype (which breaks most code anyway) would see them being filled.
-
-// Copies of [[MapData]] / [[SetData]] are taken straight into the record's list, which is then
+// Copies of [[MapData]] / [[SetData]] are taken straight into a new list, which is then
 // serialized in place. The callbacks run no user code, so one target at a time suffices.
 let copyTarget: unknown[] = [];
 function copyMapEntry(entryValue: unknown, entryKey: unknown): void {
@@ -391,54 +410,53 @@ function copySetEntry(entry: unknown): void {
   copyTarget[copyTarget.length] = entry;
 }
 
-function serializeMap(value: object, serialization: Serialization): ObjectRecord {
-  // 15. serialized = { [[Type]]: "Map", [[MapData]]: new empty List }.
-  const entries: Serialized[] = [];
-  const record: ObjectRecord = { type: 'Map', entries };
-  // 25.
-  serialization.memory.set(value, record);
+function serializeMap<S>(value: object, serialization: Serialization<S>): S {
   // 26.1.1. Copy the entries first: serializing them may run getters that change the map.
-  copyTarget = entries;
+  const copied: unknown[] = [];
+  copyTarget = copied;
   MapPrototypeForEach(value, copyMapEntry);
-  // 26.1.2. Key then value, in insertion order.
-  if (entries.length > 0) serializeDeep(serialization, null, null, entries, 0);
-  return record;
-}
-
-function serializeSet(value: object, serialization: Serialization): ObjectRecord {
-  // 16.
-  const values: Serialized[] = [];
-  const record: ObjectRecord = { type: 'Set', values };
+  // 15. serialized = { [[Type]]: "Map", [[MapData]]: new empty List }.
+  const serialized = serialization.sink.map(copied);
   // 25.
-  serialization.memory.set(value, record);
-  // 26.2.1–2.
-  copyTarget = values;
-  SetPrototypeForEach(value, copySetEntry);
-  if (values.length > 0) serializeDeep(serialization, null, null, values, 0);
-  return record;
+  serialization.memory.set(value, serialized);
+  // 26.1.2. Key then value, in insertion order.
+  if (copied.length > 0) serializeDeep(serialization, new Pending(serialized, null, null, copied, 0));
+  return serialized;
 }
 
-function serializeError(value: object, serialization: Serialization): ObjectRecord {
+function serializeSet<S>(value: object, serialization: Serialization<S>): S {
+  // 26.2.1.
+  const copied: unknown[] = [];
+  copyTarget = copied;
+  SetPrototypeForEach(value, copySetEntry);
+  // 16.
+  const serialized = serialization.sink.set(copied);
+  // 25.
+  serialization.memory.set(value, serialized);
+  // 26.2.2.
+  if (copied.length > 0) serializeDeep(serialization, new Pending(serialized, null, null, copied, 0));
+  return serialized;
+}
+
+function serializeError<S>(value: object, serialization: Serialization<S>): S {
   // 17.1. Let name be ? Get(value, "name").
   const name = (value as { name?: unknown }).name;
-  // 17.2. Any other name becomes "Error" (the prototype follows the name, not the constructor).
-  const record: Mutable<ErrorRecord> = { type: 'Error', name: isErrorName(name) ? name : 'Error', hasCause: false };
   // 17.3–4. message: an own data property only, ? ToString'd (a getter-defined one is not read).
   const messageDesc = getOwnPropertyDescriptor(value, 'message');
-  if (messageDesc !== undefined && isDataDescriptor(messageDesc)) record.message = `${messageDesc.value as string}`;
+  const message = messageDesc !== undefined && isDataDescriptor(messageDesc) ? `${messageDesc.value as string}` : undefined;
   // 17.6. "should attach … notably the stack property".
   const stack = ownStack(value);
-  if (stack !== undefined) record.stack = stack;
-  // 25.
-  serialization.memory.set(value, record);
   // Not in the spec text, but conformance tests require copy.cause === input.cause: an own data
-  // `cause` is cloned (as V8 does; V8 also ignores an accessor `cause`).
+  // `cause` is cloned (as V8 does; V8 also ignores an accessor `cause`). Looked up before step 25
+  // (no user code runs in between) so that the sink knows whether a cause follows.
   const causeDesc = getOwnPropertyDescriptor(value, 'cause');
-  if (causeDesc !== undefined && isDataDescriptor(causeDesc)) {
-    record.hasCause = true;
-    record.cause = serializeValue(causeDesc.value, serialization);
-  }
-  return record;
+  const hasCause = causeDesc !== undefined && isDataDescriptor(causeDesc);
+  // 17.2. Any other name becomes "Error" (the prototype follows the name, not the constructor).
+  const serialized = serialization.sink.error(isErrorName(name) ? name : 'Error', message, stack, hasCause);
+  // 25.
+  serialization.memory.set(value, serialized);
+  if (hasCause) serialization.sink.errorCause(serialized, serializeValue((causeDesc as PropertyDescriptor).value, serialization));
+  return serialized;
 }
 
 function isErrorName(name: unknown): name is ErrorName {

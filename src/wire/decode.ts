@@ -1,16 +1,20 @@
-// Decoding: bytes to clone records, for structuredDeserialize to turn into values (one source of
-// truth for the spec's semantics). The bytes are hostile: every count and length is checked
-// against the bytes left and the limits before it is used, nesting is walked with an explicit
-// stack bounded by maxDepth, references must point backwards to finished slots, and the records
-// produced are well-formed enough that deserializing them cannot throw an engine error (RegExp
-// syntax, view bounds, array "length" keys are checked here). Layouts: docs/protocol.md.
+// Decoding: bytes to values (decode) or to clone records (decodeWithTransfer), by one reader that
+// hands what it reads to a builder (build.ts). The bytes are hostile: every count and length is
+// checked against the bytes left and the limits before it is used, nesting is walked with an
+// explicit stack bounded by maxDepth, references must point backwards to finished objects, and
+// what a builder is given cannot make it throw an engine error (RegExp syntax, view bounds,
+// array "length" keys and array indices at or past the length are checked here).
+// Layouts: docs/protocol.md.
 
-import type { ErrorName, ObjectRecord, PropertyRecord, Serialized } from '../clone/records.ts';
+import type { ErrorName, TypedArrayName } from '../clone/records.ts';
+import type { Builder } from './build.ts';
 import type { WireLimits } from './limits.ts';
-import { ErrorFlag, ERROR_NAMES, HolderKind, Tag, VIEW_CONSTRUCTORS, VIEW_ELEMENT_SIZES, WIRE_VERSION } from './tags.ts';
 import {
-  close, end, limit, malformed, open, pos, readBigIntMagnitude, readBuffer, readByte, readBytesCopy, readCount, readFloat64,
-  readUtf16, readUtf8, readVarint, truncated, wireError,
+  arrayIndexOf, ErrorFlag, ERROR_NAMES, HolderKind, Tag, VIEW_CONSTRUCTORS, VIEW_ELEMENT_SIZES, WIRE_VERSION,
+} from './tags.ts';
+import {
+  close, end, limit, malformed, open, peekByte, pos, readBigIntMagnitude, readBuffer, readByte, readBytes, readBytesCopy, readCount,
+  readFloat64, readKeyUtf8, readUtf16, readUtf8, readVarint, skip, truncated, wireError,
 } from './reader.ts';
 
 /** A holder as read from the holder table; platform state is still bytes for the routing layer. */
@@ -19,31 +23,31 @@ export type DecodedHolder =
   | { readonly type: 'ResizableArrayBuffer'; readonly data: ArrayBuffer; readonly maxByteLength: number }
   | { readonly type: 'platform'; readonly interfaceName: string; readonly bytes: Uint8Array };
 
-export interface DecodedMessage {
-  readonly serialized: Serialized;
-  readonly holders: readonly DecodedHolder[];
-}
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type ErrorRecord = Mutable<Extract<ObjectRecord, { type: 'Error' }>>;
-type BufferRecord = Extract<ObjectRecord, { type: 'ArrayBuffer' | 'ResizableArrayBuffer' | 'Transferred' }>;
-
-const Fill = { Properties: 0, Elements: 1, ArrayProperties: 2, Values: 3, Cause: 4 } as const;
+const Fill = { Properties: 0, Elements: 1, DenseExtras: 2, SparseProperties: 3, MapEntries: 4, SetValues: 5, Cause: 6 } as const;
 type Fill = (typeof Fill)[keyof typeof Fill];
 
-/** A record whose children are being read. */
-interface Frame {
-  fill: Fill;
-  list: unknown[];
-  remaining: number;
-  /** Elements: the next index; ArrayProperties: the array's length. */
-  index: number;
+/** A container whose items are being read. */
+class Frame {
+  fill: Fill = Fill.Properties;
+  target: unknown = null;
+  remaining = 0;
+  /** Elements: the next index; SparseProperties, DenseExtras: the array's length. */
+  index = 0;
   /** Elements: how many extra properties follow the elements. */
-  extra: number;
-  error: ErrorRecord | null;
+  extra = 0;
+  /** MapEntries: the key read, waiting for its value. */
+  key: unknown = undefined;
 }
 
-// One decode's state (module-level for speed; decode runs no foreign code, so it is never re-entered).
+/** A buffer that a view may be over: its byte length and whether it is resizable. */
+interface BufferShape {
+  readonly byteLength: number;
+  readonly resizable: boolean;
+}
+
+// One decode's state (module-level for speed; building runs no user code, so it is never re-entered).
+let builder: Builder<unknown>;
 let limits: WireLimits;
 let elements = 0;
 let resizableBytes = 0;
@@ -51,14 +55,31 @@ let depth = 0;
 /** The most frames this message has used. */
 let deepest = 0;
 const frames: Frame[] = [];
-/** Object index → record; null while the record is being built (a view waiting for its buffer). */
-const objects: (ObjectRecord | null)[] = [];
+/** Object index → what the builder made; IN_PROGRESS while a view waits for its buffer. Entries from objectCount on are stale. */
+const objects: unknown[] = [];
+let objectCount = 0;
+const IN_PROGRESS = Object.freeze({});
+/** Object index → shape, for the buffers (and transferred values) of this message. */
+const buffers = new Map<number, BufferShape | null>();
+/** The key table; entries from keyCount on are stale. */
 const keys: string[] = [];
-let holders: DecodedHolder[] = [];
+let keyCount = 0;
+const NO_HOLDERS: readonly DecodedHolder[] = Object.freeze([]);
+let holders: readonly DecodedHolder[] = NO_HOLDERS;
+/** What readKey read: the key table index of a string key (−1 for others), and an integer key's value. */
+let keyId = -1;
+let keyNumber = 0;
 
-/** Decodes a whole message; the platform holders' bytes are returned for the caller to interpret. */
-export function decodeMessage(bytes: Uint8Array, messageLimits: WireLimits): DecodedMessage {
+/**
+ * Decodes a whole message with `messageBuilder`. With `withHolders`, the holder table (platform
+ * holders' bytes still to be interpreted by the caller) goes to `holdersOut`; without, a message
+ * that carries holders is malformed.
+ */
+export function decodeMessage<V>(
+  bytes: Uint8Array, messageLimits: WireLimits, messageBuilder: Builder<V>, holdersOut?: DecodedHolder[],
+): unknown {
   if (bytes.length > messageLimits.maxBytes) throw limit(`message of ${bytes.length} bytes (maxBytes ${messageLimits.maxBytes})`);
+  builder = messageBuilder as Builder<unknown>;
   limits = messageLimits;
   elements = 0;
   resizableBytes = 0;
@@ -70,30 +91,40 @@ export function decodeMessage(bytes: Uint8Array, messageLimits: WireLimits): Dec
       throw wireError('ENTANGLE_WIRE_VERSION', `Unsupported wire version ${version} (this decoder reads ${WIRE_VERSION}).`);
     }
     holders = readHolders();
-    const serialized = readRoot();
+    if (holders.length > 0) {
+      if (holdersOut === undefined) {
+        throw wireError('ENTANGLE_WIRE_MALFORMED', 'The message carries transferred values: it needs decodeWithTransfer().');
+      }
+      holdersOut.push(...holders);
+    }
+    builder.begin();
+    const value = readValue();
     if (pos !== end) throw malformed(`${end - pos} bytes after the value`);
-    return { serialized, holders };
+    return value;
   } finally {
     close();
-    objects.length = 0;
-    keys.length = 0;
-    holders = [];
+    // Keep no reference to this message's values (resetting the arrays' lengths costs more).
+    for (let i = 0; i < objectCount; i++) objects[i] = undefined;
+    objectCount = 0;
+    keyCount = 0;
+    if (buffers.size > 0) buffers.clear();
+    holders = NO_HOLDERS;
     // Frames used by this message only (frames.length keeps the deepest message ever seen).
     for (let i = 0; i < deepest; i++) {
       const frame = frames[i] as Frame;
-      frame.list = NO_LIST;
-      frame.error = null;
+      frame.target = null;
+      frame.key = undefined;
     }
     depth = 0;
     deepest = 0;
+    recursion = 0;
+    draining = false;
   }
 }
 
-const NO_LIST: unknown[] = [];
-
-function readHolders(): DecodedHolder[] {
+function readHolders(): readonly DecodedHolder[] {
   const count = readCount(2);
-  if (count === 0) return [];
+  if (count === 0) return NO_HOLDERS;
   if (count > limits.maxTransferables) throw limit(`${count} transferables (maxTransferables ${limits.maxTransferables})`);
   const list: DecodedHolder[] = [];
   for (let i = 0; i < count; i++) {
@@ -131,61 +162,165 @@ function readMaxByteLength(length: number): number {
   return maxByteLength;
 }
 
-function push(fill: Fill, list: unknown[], remaining: number, index: number, extra: number, error: ErrorRecord | null): void {
+/**
+ * Nesting levels filled by recursion (a few frames each) before switching to the explicit stack,
+ * as the serializer does (src/clone/serialize.ts): recursion reads each container's items in a
+ * tight loop; the explicit stack keeps hostile nesting (up to maxDepth) off the call stack.
+ */
+const RECURSION_LIMIT = 64;
+/** Containers being filled by recursion right now. */
+let recursion = 0;
+/** Whether the explicit stack is being drained (a new container then waits on it). */
+let draining = false;
+
+/**
+ * A container whose `remaining` items follow: filled right here (by recursion, or by draining
+ * the explicit stack from here), or, while the stack drains, left on it to be filled next.
+ */
+function push(fill: Fill, target: unknown, remaining: number, index: number, extra: number): void {
   if (depth >= limits.maxDepth) throw limit(`nesting deeper than maxDepth ${limits.maxDepth}`);
-  const frame = frames[depth];
-  if (frame === undefined) {
-    frames[depth] = { fill, list, remaining, index, extra, error };
-  } else {
-    frame.fill = fill;
-    frame.list = list;
-    frame.remaining = remaining;
-    frame.index = index;
-    frame.extra = extra;
-    frame.error = error;
-  }
+  let frame = frames[depth];
+  if (frame === undefined) frames[depth] = frame = new Frame();
+  frame.fill = fill;
+  frame.target = target;
+  frame.remaining = remaining;
+  frame.index = index;
+  frame.extra = extra;
   depth++;
   if (depth > deepest) deepest = depth;
+  if (draining) return;
+  if (recursion < RECURSION_LIMIT) {
+    recursion++;
+    fillFrame(frame); // completes: nothing below it drains
+    recursion--;
+    depth--;
+    return;
+  }
+  draining = true;
+  const base = depth - 1;
+  while (depth > base) if (fillFrame(frames[depth - 1] as Frame)) depth--;
+  draining = false;
 }
 
-function readRoot(): Serialized {
-  const root = readValue();
-  while (depth > 0) {
-    const frame = frames[depth - 1] as Frame;
-    if (frame.remaining === 0) {
-      if (frame.fill === Fill.Elements && frame.extra > 0) {
-        frame.fill = Fill.ArrayProperties;
-        frame.remaining = frame.extra;
-        frame.extra = 0;
-        continue;
-      }
-      depth--;
-      continue;
-    }
-    frame.remaining--;
-    switch (frame.fill) {
-      case Fill.Properties: {
-        const key = readKey();
-        frame.list.push([key, readValue()]);
-        break;
-      }
-      case Fill.Elements:
-        frame.list.push([`${frame.index++}`, readValue()]);
-        break;
-      case Fill.ArrayProperties: {
-        const key = readKey();
-        if (key === 'length') throw malformed('an array property named "length"');
-        frame.list.push([key, readValue()]);
-        break;
-      }
-      case Fill.Values:
-        frame.list.push(readValue());
-        break;
-      default:
-        (frame.error as ErrorRecord).cause = readValue();
+/** Reads a container's items: true when done, false when it stopped for a child left on the explicit stack. */
+function fillFrame(frame: Frame): boolean {
+  switch (frame.fill) {
+    case Fill.Properties: return fillProperties(frame);
+    case Fill.Elements: return fillElements(frame);
+    case Fill.DenseExtras:
+    case Fill.SparseProperties:
+      return fillArrayProperties(frame);
+    case Fill.MapEntries: return fillMapEntries(frame);
+    case Fill.SetValues: return fillSetValues(frame);
+    default: return fillCause(frame);
+  }
+}
+
+function fillProperties(frame: Frame): boolean {
+  const { target } = frame;
+  const level = depth;
+  for (let remaining = frame.remaining; remaining > 0; ) {
+    remaining--;
+    const key = readKey();
+    builder.property(target, key ?? `${keyNumber}`, keyId, readValue());
+    if (depth !== level) {
+      frame.remaining = remaining;
+      return false;
     }
   }
-  return root;
+  frame.remaining = 0;
+  return true;
+}
+
+/** A dense array's elements (a value or a hole each), then its extra properties. */
+function fillElements(frame: Frame): boolean {
+  const { target } = frame;
+  const level = depth;
+  let { index } = frame;
+  for (let remaining = frame.remaining; remaining > 0; ) {
+    remaining--;
+    if (peekByte() === Tag.Hole) {
+      countElement();
+      skip(1);
+      index++;
+      continue;
+    }
+    builder.element(target, index++, readValue());
+    if (depth !== level) {
+      frame.remaining = remaining;
+      frame.index = index;
+      return false;
+    }
+  }
+  frame.remaining = 0;
+  frame.index = index;
+  if (frame.extra === 0) return true;
+  // `index` is now the array's length.
+  frame.fill = Fill.DenseExtras;
+  frame.remaining = frame.extra;
+  frame.extra = 0;
+  return fillArrayProperties(frame);
+}
+
+/**
+ * Properties of an array (sparse, or a dense array's extras). An index at or past the length
+ * could never come from an array (and would change its length), nor "length" itself; a dense
+ * array's extras hold no index at all (its elements came before).
+ */
+function fillArrayProperties(frame: Frame): boolean {
+  const { target } = frame;
+  const level = depth;
+  while (frame.remaining > 0) {
+    frame.remaining--;
+    const key = readKey();
+    const index = key === null ? keyNumber : arrayIndexOf(key);
+    if (index >= 0) {
+      if (frame.fill === Fill.DenseExtras) throw malformed('an array index among the extra properties of a dense array');
+      if (index >= frame.index) throw malformed(`array index ${index} at or past the array's length ${frame.index}`);
+      builder.element(target, index, readValue());
+    } else {
+      if (key === 'length') throw malformed('an array property named "length"');
+      builder.arrayProperty(target, key as string, keyId, readValue());
+    }
+    if (depth !== level) return false;
+  }
+  return true;
+}
+
+/** Key, then value: `remaining` counts both, so an odd count left means a key is next. */
+function fillMapEntries(frame: Frame): boolean {
+  const { target } = frame;
+  const level = depth;
+  while (frame.remaining > 0) {
+    frame.remaining--;
+    if (frame.remaining % 2 === 1) {
+      frame.key = readValue();
+    } else {
+      builder.mapEntry(target, frame.key, readValue());
+      frame.key = undefined;
+    }
+    if (depth !== level) return false;
+  }
+  return true;
+}
+
+function fillSetValues(frame: Frame): boolean {
+  const { target } = frame;
+  const level = depth;
+  while (frame.remaining > 0) {
+    frame.remaining--;
+    builder.setValue(target, readValue());
+    if (depth !== level) return false;
+  }
+  return true;
+}
+
+function fillCause(frame: Frame): boolean {
+  if (frame.remaining === 0) return true;
+  frame.remaining = 0;
+  const level = depth;
+  builder.errorCause(frame.target, readValue());
+  return depth === level;
 }
 
 function countElement(): void {
@@ -199,35 +334,47 @@ function readItemCount(minBytes: number): number {
   return n;
 }
 
-/** A property key: an array index, a new string (entering the key table), or a key-table reference. */
-function readKey(): string {
+/**
+ * A property key: a string (new, entering the key table, or a key-table reference; keyId is its
+ * index there), or an integer key, returned as null with its value in keyNumber.
+ */
+function readKey(): string | null {
   const tag = readByte();
-  if (tag >= Tag.FixIntFirst) return `${tag - Tag.FixIntFirst}`;
+  if (tag >= Tag.FixIntFirst) {
+    keyNumber = tag - Tag.FixIntFirst;
+    keyId = -1;
+    return null;
+  }
+  let key: string;
   if (tag >= Tag.FixStrFirst) {
-    const key = readUtf8(tag - Tag.FixStrFirst, limits.maxStringLength);
-    keys.push(key);
-    return key;
+    key = readKeyUtf8(tag - Tag.FixStrFirst, limits.maxStringLength);
+  } else {
+    switch (tag) {
+      case Tag.UInt: {
+        const index = readVarint();
+        if (index >= 0xffffffff) throw malformed('an integer key above the largest array index');
+        keyNumber = index;
+        keyId = -1;
+        return null;
+      }
+      case Tag.StringUtf8:
+      case Tag.StringUtf16:
+        key = readString(tag);
+        break;
+      case Tag.KeyRef: {
+        const id = readVarint();
+        const known = id < keyCount ? keys[id] : undefined;
+        if (known === undefined) throw malformed('a key reference to no key');
+        keyId = id;
+        return known;
+      }
+      default:
+        throw malformed(`tag ${tag} where a property key belongs`);
+    }
   }
-  switch (tag) {
-    case Tag.UInt: {
-      const index = readVarint();
-      if (index >= 0xffffffff) throw malformed('an integer key above the largest array index');
-      return `${index}`;
-    }
-    case Tag.StringUtf8:
-    case Tag.StringUtf16: {
-      const key = readString(tag);
-      keys.push(key);
-      return key;
-    }
-    case Tag.KeyRef: {
-      const key = keys[readVarint()];
-      if (key === undefined) throw malformed('a key reference to no key');
-      return key;
-    }
-    default:
-      throw malformed(`tag ${tag} where a property key belongs`);
-  }
+  keyId = keyCount;
+  keys[keyCount++] = key;
+  return key;
 }
 
 /** A string value's payload, after its tag (which must be a string tag). */
@@ -246,13 +393,14 @@ function readBigInt(tag: number): bigint {
   return tag === Tag.BigIntNegative ? -magnitude : magnitude;
 }
 
-function remember<T extends ObjectRecord>(record: T): T {
-  objects.push(record);
-  return record;
+/** An object takes the next object index. */
+function remember(value: unknown): unknown {
+  objects[objectCount++] = value;
+  return value;
 }
 
-/** One value; a container's record is returned at once and its children pushed, to be read next. */
-function readValue(): Serialized {
+/** One value; a container is returned at once and its items pushed, to be read next. */
+function readValue(): unknown {
   countElement();
   const tag = readByte();
   if (tag >= Tag.FixStrFirst) {
@@ -275,61 +423,57 @@ function readValue(): Serialized {
       return readString(tag);
     case Tag.Object: {
       const count = readItemCount(2);
-      const properties: PropertyRecord[] = [];
-      const record = remember<ObjectRecord>({ type: 'Object', properties });
-      if (count > 0) push(Fill.Properties, properties, count, 0, 0, null);
-      return record;
+      const object = remember(builder.object());
+      if (count > 0) push(Fill.Properties, object, count, 0, 0);
+      return object;
     }
     case Tag.ArrayDense: {
       const length = readItemCount(1);
       const extra = readItemCount(2);
       if (length === 0 || length > 0xffffffff) throw malformed('a dense array must have 1 to 2^32 - 1 elements');
-      const properties: PropertyRecord[] = [];
-      const record = remember<ObjectRecord>({ type: 'Array', length, properties });
-      push(Fill.Elements, properties, length, 0, extra, null);
-      return record;
+      const array = remember(builder.array(length));
+      push(Fill.Elements, array, length, 0, extra);
+      return array;
     }
     case Tag.ArraySparse: {
       const length = readVarint();
       if (length > 0xffffffff) throw malformed('an array length above 2^32 - 1');
       const count = readItemCount(2);
-      const properties: PropertyRecord[] = [];
-      const record = remember<ObjectRecord>({ type: 'Array', length, properties });
-      if (count > 0) push(Fill.ArrayProperties, properties, count, length, 0, null);
-      return record;
+      const array = remember(builder.array(length));
+      if (count > 0) push(Fill.SparseProperties, array, count, length, 0);
+      return array;
     }
     case Tag.BackRef: {
-      const record = objects[readVarint()];
-      if (record === undefined || record === null) throw malformed('a back-reference to no finished object');
-      return record;
+      const index = readVarint();
+      const known = index < objectCount ? objects[index] : undefined;
+      if (known === undefined || known === IN_PROGRESS) throw malformed('a back-reference to no finished object');
+      return known;
     }
     case Tag.Date:
-      return remember<ObjectRecord>({ type: 'Date', value: readFloat64() });
+      return remember(builder.date(readFloat64()));
     case Tag.Map: {
       const count = readItemCount(2);
-      const entries: Serialized[] = [];
-      const record = remember<ObjectRecord>({ type: 'Map', entries });
-      if (count > 0) push(Fill.Values, entries, count * 2, 0, 0, null);
-      return record;
+      const map = remember(builder.map());
+      if (count > 0) push(Fill.MapEntries, map, count * 2, 0, 0);
+      return map;
     }
     case Tag.Set: {
       const count = readItemCount(1);
-      const values: Serialized[] = [];
-      const record = remember<ObjectRecord>({ type: 'Set', values });
-      if (count > 0) push(Fill.Values, values, count, 0, 0, null);
-      return record;
+      const set = remember(builder.set());
+      if (count > 0) push(Fill.SetValues, set, count, 0, 0);
+      return set;
     }
     case Tag.BooleanObject: {
       const b = readByte();
       if (b > 1) throw malformed('a Boolean object byte other than 0 or 1');
-      return remember<ObjectRecord>({ type: 'Boolean', value: b === 1 });
+      return remember(builder.wrapper(b === 1));
     }
     case Tag.NumberObject:
-      return remember<ObjectRecord>({ type: 'Number', value: readFloat64() });
+      return remember(builder.wrapper(readFloat64()));
     case Tag.BigIntObject:
-      return remember<ObjectRecord>({ type: 'BigInt', value: readBigInt(readByte()) });
+      return remember(builder.wrapper(readBigInt(readByte())));
     case Tag.StringObject:
-      return remember<ObjectRecord>({ type: 'String', value: readString(readByte()) });
+      return remember(builder.wrapper(readString(readByte())));
     case Tag.RegExp:
       return remember(readRegExp());
     case Tag.ArrayBuffer:
@@ -341,54 +485,62 @@ function readValue(): Serialized {
       return readError();
     case Tag.DOMException: {
       const name = readString(readByte());
-      return remember<ObjectRecord>({ type: 'DOMException', name, message: readString(readByte()) });
+      return remember(builder.domException(name, readString(readByte())));
     }
     case Tag.Transferred:
-      return remember(readTransferred());
+      return readTransferred();
     case Tag.Blob:
     case Tag.File:
-      throw wireError('ENTANGLE_WIRE_UNSUPPORTED', 'Blob and File values are decoded by the link layer, not by decode().');
+      return remember(readBlob(tag));
     case Tag.KeyRef:
       throw malformed('a key reference where a value belongs');
+    case Tag.Hole:
+      throw malformed('a hole outside a dense array');
     default:
       throw wireError('ENTANGLE_WIRE_UNKNOWN_TAG', `Unknown wire tag 0x${tag.toString(16)} at byte ${pos - 1}.`);
   }
 }
 
-const RegExpCtor = RegExp;
-
-function readRegExp(): ObjectRecord {
+function readRegExp(): unknown {
   const source = readString(readByte());
   const flags = readString(readByte());
-  // Deserializing must not throw a SyntaxError: check the pattern here.
   try {
-    new RegExpCtor(source, flags);
+    return builder.regExp(source, flags);
   } catch {
     throw malformed('an invalid RegExp');
   }
-  return { type: 'RegExp', source, flags };
 }
 
-function readArrayBuffer(tag: number): BufferRecord {
-  const length = readVarint();
+function readArrayBuffer(tag: number): unknown {
+  const byteLength = readVarint();
+  const index = objectCount;
+  let buffer: unknown;
   if (tag === Tag.ResizableArrayBuffer) {
-    const maxByteLength = readMaxByteLength(length);
-    return remember<BufferRecord>({ type: 'ResizableArrayBuffer', data: readBuffer(length, maxByteLength), maxByteLength });
+    const maxByteLength = readMaxByteLength(byteLength);
+    buffer = builder.resizableArrayBuffer(readBuffer(byteLength, maxByteLength), maxByteLength);
+  } else {
+    buffer = builder.arrayBuffer(readBuffer(byteLength));
   }
-  return remember<BufferRecord>({ type: 'ArrayBuffer', data: readBuffer(length) });
+  buffers.set(index, { byteLength, resizable: tag === Tag.ResizableArrayBuffer });
+  return remember(buffer);
 }
 
-function readTransferred(): Extract<ObjectRecord, { type: 'Transferred' }> {
-  const index = readVarint();
-  if (index >= holders.length) throw malformed(`transfer index ${index} of ${holders.length} holders`);
-  return { type: 'Transferred', index };
+function readTransferred(): unknown {
+  const holderIndex = readVarint();
+  const holder = holders[holderIndex];
+  if (holder === undefined) throw malformed(`transfer index ${holderIndex} of ${holders.length} holders`);
+  // A transferred ArrayBuffer may be a view's buffer; a platform object may not.
+  buffers.set(objectCount, holder.type === 'platform' ? null : {
+    byteLength: holder.data.byteLength, resizable: holder.type === 'ResizableArrayBuffer',
+  });
+  return remember(builder.transferred(holderIndex));
 }
 
-function readView(): ObjectRecord {
-  const slot = objects.length;
-  objects.push(null);
+function readView(): unknown {
+  const slot = objectCount;
+  remember(IN_PROGRESS);
   const ctor = readByte();
-  const constructor = VIEW_CONSTRUCTORS[ctor];
+  const constructor: TypedArrayName | 'DataView' | undefined = VIEW_CONSTRUCTORS[ctor];
   const elementSize = VIEW_ELEMENT_SIZES[ctor];
   if (constructor === undefined || elementSize === undefined) throw malformed(`unknown view constructor ${ctor}`);
   const byteOffset = readVarint();
@@ -396,48 +548,55 @@ function readView(): ObjectRecord {
   const length = lengthPlusOne === 0 ? null : lengthPlusOne - 1;
   // The buffer: a new one, a back-reference to one, or a transferred one; never a container.
   const tag = readByte();
-  let buffer: BufferRecord;
+  let bufferIndex: number;
   if (tag === Tag.ArrayBuffer || tag === Tag.ResizableArrayBuffer) {
     countElement();
-    buffer = readArrayBuffer(tag);
+    bufferIndex = objectCount;
+    readArrayBuffer(tag);
   } else if (tag === Tag.BackRef) {
-    const record = objects[readVarint()];
-    if (record == null || (record.type !== 'ArrayBuffer' && record.type !== 'ResizableArrayBuffer' && record.type !== 'Transferred')) {
-      throw malformed('a view over something that is not a buffer');
-    }
-    buffer = record;
+    bufferIndex = readVarint();
   } else if (tag === Tag.Transferred) {
     countElement();
-    buffer = remember(readTransferred());
+    bufferIndex = objectCount;
+    readTransferred();
   } else {
     throw malformed(`tag ${tag} where a view's buffer belongs`);
   }
+  const shape = buffers.get(bufferIndex);
+  if (shape === undefined) throw malformed('a view over something that is not a buffer');
+  if (shape === null) throw malformed('a view over a transferred platform object');
   // The view must fit its buffer, as the view constructors require.
-  const target = buffer.type === 'Transferred' ? holders[buffer.index] : buffer;
-  if (target === undefined || target.type === 'platform') throw malformed('a view over a transferred platform object');
-  const byteLength = target.data.byteLength;
   if (byteOffset % elementSize !== 0) throw malformed('a view offset that is not a multiple of its element size');
   if (length === null) {
-    if (target.type !== 'ResizableArrayBuffer') throw malformed('a length-tracking view over a fixed-length buffer');
-    if (byteOffset > byteLength) throw malformed('a view outside its buffer');
-  } else if (byteOffset + length * elementSize > byteLength) {
+    if (!shape.resizable) throw malformed('a length-tracking view over a fixed-length buffer');
+    if (byteOffset > shape.byteLength) throw malformed('a view outside its buffer');
+  } else if (byteOffset + length * elementSize > shape.byteLength) {
     throw malformed('a view outside its buffer');
   }
-  const record: ObjectRecord = { type: 'ArrayBufferView', constructor, buffer, byteOffset, length };
-  objects[slot] = record;
-  return record;
+  const view = builder.view(constructor, objects[bufferIndex], byteOffset, length);
+  objects[slot] = view;
+  return view;
 }
 
-function readError(): ObjectRecord {
+function readError(): unknown {
   const nameByte = readByte();
   const name: ErrorName | undefined = ERROR_NAMES[nameByte];
   if (name === undefined) throw malformed(`unknown Error name ${nameByte}`);
   const flags = readByte();
   if (flags > 7) throw malformed(`Error flags ${flags}`);
-  const record: ErrorRecord = { type: 'Error', name, hasCause: (flags & ErrorFlag.Cause) !== 0 };
-  if ((flags & ErrorFlag.Message) !== 0) record.message = readString(readByte());
-  if ((flags & ErrorFlag.Stack) !== 0) record.stack = readString(readByte());
-  remember(record);
-  if (record.hasCause) push(Fill.Cause, NO_LIST, 1, 0, 0, record);
-  return record;
+  const message = (flags & ErrorFlag.Message) !== 0 ? readString(readByte()) : undefined;
+  const stack = (flags & ErrorFlag.Stack) !== 0 ? readString(readByte()) : undefined;
+  const hasCause = (flags & ErrorFlag.Cause) !== 0;
+  const error = remember(builder.error(name, message, stack, hasCause));
+  if (hasCause) push(Fill.Cause, error, 1, 0, 0);
+  return error;
+}
+
+/** Blob: str type, varint size, bytes; File: the same, then str name, f64 lastModified. */
+function readBlob(tag: number): unknown {
+  const type = readString(readByte());
+  const bytes = readBytes(readVarint());
+  if (tag === Tag.Blob) return builder.blob(bytes, type);
+  const name = readString(readByte());
+  return builder.file(bytes, type, name, readFloat64());
 }

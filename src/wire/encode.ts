@@ -1,15 +1,18 @@
-// Encoding: clone records (src/clone/records.ts) to bytes, walking the record graph depth-first
-// with an explicit stack (records may nest deeper than the call stack). Every object record takes
-// the next object index when its tag is written; meeting it again writes a back-reference.
-// Layouts: docs/protocol.md.
+// Encoding. The byte layout of every value lives in ByteSink (byte-sink.ts), which is fed two ways:
+// - encodeValue: the clone layer's own serialization walk (serializeInto, the spec's steps) writes
+//   straight to bytes: no records, one copy of each buffer;
+// - encodeMessage: a walk over clone records (a message serialized with transfer on its node, sent
+//   later), depth-first with an explicit stack (records may nest deeper than the call stack).
+// Every object takes the next object index when its tag is written; meeting it again writes a
+// back-reference. Layouts: docs/protocol.md.
 
 import { dataCloneError } from '../errors.ts';
+import { serializeInto } from '../clone/index.ts';
+import { BlobTypeGetter, FileLastModifiedGetter, FileNameGetter } from '../clone/intrinsics.ts';
 import type { ObjectRecord, PropertyRecord, Serialized, TransferDataHolder } from '../clone/records.ts';
-import { ErrorFlag, ERROR_NAMES, HolderKind, Tag, VIEW_CONSTRUCTORS, WIRE_VERSION } from './tags.ts';
-import {
-  abort, begin, ensure, finish, writeBigInt, writeByte, writeBytes, writeFloat64, writeNumber, writeString, writeTagVarint,
-  writeVarint,
-} from './writer.ts';
+import { ByteSink, NO_INDEX } from './byte-sink.ts';
+import { HolderKind, WIRE_VERSION } from './tags.ts';
+import { abort, begin, finish, resume, suspend, writeByte, writeBytes, writeString, writeVarint } from './writer.ts';
 
 /** A platform holder's state as bytes, made by the routing layer before encoding starts. */
 export interface EncodedPlatformHolder {
@@ -20,50 +23,65 @@ export interface EncodedPlatformHolder {
 /** What goes into the holder table: ArrayBuffer holders as they are, platform holders already as bytes. */
 export type EncodableHolder = Exclude<TransferDataHolder, { type: 'platform' }> | EncodedPlatformHolder;
 
-/** Object record → its object index. Reused between messages (cleared after each). */
-const objectIndex = new Map<ObjectRecord, number>();
-/** Key string → its index in the message's key table. */
-const keyIndex = new Map<string, number>();
+/** The bytes of each Blob / File record of a message, read before encoding (encodeWithTransferAsync). */
+export type BlobBytes = ReadonlyMap<ObjectRecord, Uint8Array>;
 
-const ERROR_NAME_BYTES = new Map(ERROR_NAMES.map((name, i) => [name, i]));
-const VIEW_BYTES = new Map(VIEW_CONSTRUCTORS.map((name, i) => [name, i]));
+/** The sink of the message being written; a getter that encodes meanwhile gets a new one. */
+const idleSink = new ByteSink();
 
-/** Pending work: the items [next, end) of a list, as properties (key + value), values of properties, or values. */
-const Work = { Properties: 0, Elements: 1, Values: 2 } as const;
-type Work = (typeof Work)[keyof typeof Work];
-
-interface Frame {
-  work: Work;
-  list: readonly unknown[];
-  next: number;
-  end: number;
+/**
+ * A value (without transferables) as a message: version, empty holder table, then
+ * StructuredSerializeInternal writing bytes as it goes. Getters run in the spec's order and may
+ * themselves encode (a nested message gets a sink and an output chunk of its own).
+ */
+export function encodeValue(value: unknown): Uint8Array {
+  return writeMessage(value, null, undefined);
 }
 
-/** The explicit stack; frames are reused. */
-const frames: Frame[] = [];
-let depth = 0;
+/** A whole message from records: version, holder table, root value; Blob / File records need their bytes. */
+export function encodeMessage(root: Serialized, holders: readonly EncodableHolder[], blobs?: BlobBytes): Uint8Array {
+  return writeMessage(root, holders, blobs);
+}
 
-/** A whole message: version, holder table, root value. */
-export function encodeMessage(root: Serialized, holders: readonly EncodableHolder[]): Uint8Array {
-  begin();
+/** With `holders` null, `root` is a value for the serialization walk; otherwise records. */
+function writeMessage(root: unknown, holders: readonly EncodableHolder[] | null, blobs: BlobBytes | undefined): Uint8Array {
+  const sink = startMessage();
   try {
     writeByte(WIRE_VERSION);
-    writeVarint(holders.length);
-    for (let i = 0; i < holders.length; i++) writeHolder(holders[i] as EncodableHolder);
-    writeRoot(root);
+    if (holders === null) {
+      writeByte(0);
+      serializeInto(root, sink, sink.memory);
+    } else {
+      writeVarint(holders.length);
+      for (let i = 0; i < holders.length; i++) writeHolder(holders[i] as EncodableHolder);
+      new RecordWalk(sink, blobs).write(root as Serialized);
+    }
     return finish();
   } catch (error) {
     abort();
     throw error;
   } finally {
-    objectIndex.clear();
-    keyIndex.clear();
-    for (let i = 0; i < depth; i++) (frames[i] as Frame).list = EMPTY;
-    depth = 0;
+    endMessage(sink);
   }
 }
 
-const EMPTY: readonly unknown[] = [];
+/** The sink for a new message; one begun while another is being written sets that one aside. */
+function startMessage(): ByteSink {
+  let sink = idleSink;
+  if (sink.busy) {
+    sink = new ByteSink();
+    sink.outer = suspend();
+  }
+  sink.busy = true;
+  begin();
+  return sink;
+}
+
+function endMessage(sink: ByteSink): void {
+  sink.busy = false;
+  sink.reset();
+  if (sink.outer !== undefined) resume(sink.outer);
+}
 
 function writeHolder(holder: EncodableHolder): void {
   if ('interfaceName' in holder) {
@@ -83,226 +101,150 @@ function writeHolder(holder: EncodableHolder): void {
   }
 }
 
-function push(work: Work, list: readonly unknown[], next: number, end: number): void {
-  if (next >= end) return;
-  let frame = frames[depth];
-  if (frame === undefined) frames[depth] = frame = { work, list, next, end };
-  else {
-    frame.work = work;
-    frame.list = list;
-    frame.next = next;
-    frame.end = end;
-  }
-  depth++;
+/** Pending work: the items [next, end) of a list, as properties (key + value), values of properties, or values. */
+const Work = { Properties: 0, Elements: 1, Values: 2 } as const;
+type Work = (typeof Work)[keyof typeof Work];
+
+interface Frame {
+  readonly work: Work;
+  readonly list: readonly unknown[];
+  readonly container: number;
+  next: number;
+  readonly end: number;
 }
 
-function writeRoot(root: Serialized): void {
-  writeValue(root);
-  while (depth > 0) {
-    const frame = frames[depth - 1] as Frame;
-    if (frame.next >= frame.end) {
-      frame.list = EMPTY;
-      depth--;
-      continue;
-    }
-    const item = frame.list[frame.next++];
-    switch (frame.work) {
-      case Work.Properties:
-        writeKey((item as PropertyRecord)[0]);
-        writeValue((item as PropertyRecord)[1]);
-        break;
-      case Work.Elements:
-        writeValue((item as PropertyRecord)[1]);
-        break;
-      default:
-        writeValue(item as Serialized);
-    }
-  }
-}
+/** A record graph, depth-first, into a ByteSink. */
+class RecordWalk {
+  /** Object record → its object index. */
+  private readonly objectIndex = new Map<ObjectRecord, number>();
+  private readonly frames: Frame[] = [];
 
-/** Writes a value; an object record's children are pushed on the stack, to be written next. */
-function writeValue(value: Serialized): void {
-  switch (typeof value) {
-    case 'string':
-      writeString(value);
-      return;
-    case 'number':
-      writeNumber(value);
-      return;
-    case 'boolean':
-      writeByte(value ? Tag.True : Tag.False);
-      return;
-    case 'undefined':
-      writeByte(Tag.Undefined);
-      return;
-    case 'bigint':
-      writeBigInt(value);
-      return;
-    default:
-      if (value === null) writeByte(Tag.Null);
-      else writeRecord(value);
-  }
-}
+  constructor(private readonly sink: ByteSink, private readonly blobs: BlobBytes | undefined) {}
 
-/**
- * A property key: a canonical array index ("0", "17") as an integer, a key seen before in this
- * message as a reference to its first occurrence, any other as a string (entering the key table).
- */
-function writeKey(key: string): void {
-  const first = key.charCodeAt(0);
-  if (first >= 0x30 && first <= 0x39) {
-    const index = arrayIndexOf(key);
-    if (index >= 0) {
-      writeNumber(index);
-      return;
-    }
-  }
-  const known = keyIndex.get(key);
-  if (known !== undefined) {
-    writeTagVarint(Tag.KeyRef, known);
-    return;
-  }
-  keyIndex.set(key, keyIndex.size);
-  writeString(key);
-}
-
-/** The array index a key names (a canonical decimal below 2^32 − 1), else −1. */
-function arrayIndexOf(key: string): number {
-  const n = key.length;
-  if (n > 10 || (n > 1 && key.charCodeAt(0) === 0x30)) return -1;
-  let value = 0;
-  for (let i = 0; i < n; i++) {
-    const d = key.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value < 0xffffffff ? value : -1;
-}
-
-function writeRecord(record: ObjectRecord): void {
-  const known = objectIndex.get(record);
-  if (known !== undefined) {
-    writeTagVarint(Tag.BackRef, known);
-    return;
-  }
-  objectIndex.set(record, objectIndex.size);
-  switch (record.type) {
-    case 'Object': {
-      const { properties } = record;
-      writeTagVarint(Tag.Object, properties.length);
-      push(Work.Properties, properties, 0, properties.length);
-      return;
-    }
-    case 'Array': {
-      const { length, properties } = record;
-      // Dense when the first `length` properties are exactly the elements 0…length-1, in order.
-      const last = properties[length - 1];
-      if (length > 0 && last !== undefined && last[0] === `${length - 1}`) {
-        writeTagVarint(Tag.ArrayDense, length);
-        writeVarint(properties.length - length);
-        // The extra properties after the elements: pushed first, so written after them.
-        push(Work.Properties, properties, length, properties.length);
-        push(Work.Elements, properties, 0, length);
-      } else {
-        writeTagVarint(Tag.ArraySparse, length);
-        writeVarint(properties.length);
-        push(Work.Properties, properties, 0, properties.length);
+  write(root: Serialized): void {
+    const { frames, sink } = this;
+    this.writeValue(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as Frame;
+      if (frame.next >= frame.end) {
+        frames.pop();
+        continue;
       }
+      const item = frame.list[frame.next++];
+      switch (frame.work) {
+        case Work.Properties:
+          sink.key(frame.container, (item as PropertyRecord)[0]);
+          this.writeValue((item as PropertyRecord)[1]);
+          break;
+        case Work.Elements:
+          this.writeValue((item as PropertyRecord)[1]);
+          break;
+        default:
+          this.writeValue(item as Serialized);
+      }
+    }
+  }
+
+  private push(work: Work, list: readonly unknown[], container: number, next: number, end: number): void {
+    if (next < end) this.frames.push({ work, list, container, next, end });
+  }
+
+  /** Writes a value; an object record's children are pushed on the stack, to be written next. */
+  private writeValue(value: Serialized): void {
+    if (typeof value === 'object' && value !== null) this.writeRecord(value);
+    else this.sink.primitive(value);
+  }
+
+  private writeRecord(record: ObjectRecord): void {
+    const { sink, objectIndex } = this;
+    const known = objectIndex.get(record);
+    if (known !== undefined) {
+      sink.reference(known);
       return;
     }
-    case 'Date':
-      writeByte(Tag.Date);
-      writeFloat64(record.value);
-      return;
-    case 'Map': {
-      const { entries } = record;
-      writeTagVarint(Tag.Map, entries.length >> 1);
-      push(Work.Values, entries, 0, entries.length & ~1);
-      return;
+    switch (record.type) {
+      case 'Object': {
+        const { properties } = record;
+        const index = sink.object(properties.length);
+        objectIndex.set(record, index);
+        this.push(Work.Properties, properties, index, 0, properties.length);
+        return;
+      }
+      case 'Array': {
+        const { length, properties } = record;
+        // Dense when the first `length` properties are exactly the elements 0…length-1, in order.
+        const last = properties[length - 1];
+        const dense = length > 0 && last !== undefined && last[0] === `${length - 1}` ? length : 0;
+        const index = sink.array(length, properties.length, dense);
+        objectIndex.set(record, index);
+        // The extra properties after the elements: pushed first, so written after them.
+        this.push(Work.Properties, properties, index, dense, properties.length);
+        this.push(Work.Elements, properties, index, 0, dense);
+        return;
+      }
+      case 'Map': {
+        const { entries } = record;
+        objectIndex.set(record, sink.map(entries));
+        this.push(Work.Values, entries, NO_INDEX, 0, entries.length & ~1);
+        return;
+      }
+      case 'Set': {
+        const { values } = record;
+        objectIndex.set(record, sink.set(values));
+        this.push(Work.Values, values, NO_INDEX, 0, values.length);
+        return;
+      }
+      case 'ArrayBufferView': {
+        const index = sink.beginView(record.constructor, record.byteOffset, record.length);
+        objectIndex.set(record, index);
+        // The buffer: a leaf (or a back-reference), so written right here.
+        this.writeRecord(record.buffer);
+        return;
+      }
+      case 'Error': {
+        objectIndex.set(record, sink.error(record.name, record.message, record.stack, record.hasCause));
+        if (record.hasCause) this.writeValue(record.cause);
+        return;
+      }
+      default:
+        objectIndex.set(record, this.writeLeaf(record));
     }
-    case 'Set': {
-      const { values } = record;
-      writeTagVarint(Tag.Set, values.length);
-      push(Work.Values, values, 0, values.length);
-      return;
+  }
+
+  /** A record with no values inside: its object index. */
+  private writeLeaf(record: Exclude<ObjectRecord, { type: 'Object' | 'Array' | 'Map' | 'Set' | 'ArrayBufferView' | 'Error' }>): number {
+    const { sink } = this;
+    switch (record.type) {
+      case 'Date': return sink.date(record.value);
+      case 'Boolean':
+      case 'Number':
+      case 'BigInt':
+      case 'String':
+        return sink.wrapper(record.value);
+      case 'RegExp': return sink.regExp(record.source, record.flags);
+      case 'ArrayBuffer': return sink.arrayBuffer(record.data);
+      case 'ResizableArrayBuffer': return sink.resizableArrayBuffer(record.data, record.maxByteLength);
+      case 'DOMException': return sink.domException(record.name, record.message);
+      case 'Transferred': return sink.transferred(record.index);
+      case 'SharedArrayBuffer': return sink.sharedArrayBuffer();
+      case 'Blob':
+      case 'File':
+        return this.writeBlob(record);
+      default: {
+        const unreachable: never = record;
+        throw dataCloneError(`Unknown record ${String((unreachable as { type?: unknown }).type)}.`);
+      }
     }
-    case 'Boolean':
-      writeByte(Tag.BooleanObject);
-      writeByte(record.value ? 1 : 0);
-      return;
-    case 'Number':
-      writeByte(Tag.NumberObject);
-      writeFloat64(record.value);
-      return;
-    case 'BigInt':
-      writeByte(Tag.BigIntObject);
-      writeBigInt(record.value);
-      return;
-    case 'String':
-      writeByte(Tag.StringObject);
-      writeString(record.value);
-      return;
-    case 'RegExp':
-      writeByte(Tag.RegExp);
-      writeString(record.source);
-      writeString(record.flags);
-      return;
-    case 'ArrayBuffer': {
-      const { data } = record;
-      writeTagVarint(Tag.ArrayBuffer, data.byteLength);
-      writeBytes(new Uint8Array(data));
-      return;
-    }
-    case 'ResizableArrayBuffer': {
-      const { data } = record;
-      writeTagVarint(Tag.ResizableArrayBuffer, data.byteLength);
-      writeVarint(record.maxByteLength);
-      writeBytes(new Uint8Array(data));
-      return;
-    }
-    case 'ArrayBufferView': {
-      const ctor = VIEW_BYTES.get(record.constructor);
-      if (ctor === undefined) throw dataCloneError(`${String(record.constructor)} cannot be encoded.`);
-      ensure(2);
-      writeByte(Tag.ArrayBufferView);
-      writeByte(ctor);
-      writeVarint(record.byteOffset);
-      // 0 = length-tracking, else length + 1.
-      writeVarint(record.length === null ? 0 : record.length + 1);
-      // The buffer: a leaf (or a back-reference), so written right here.
-      writeRecord(record.buffer);
-      return;
-    }
-    case 'Error': {
-      const name = ERROR_NAME_BYTES.get(record.name) ?? 0;
-      const flags = (record.message !== undefined ? ErrorFlag.Message : 0) | (record.stack !== undefined ? ErrorFlag.Stack : 0) |
-        (record.hasCause ? ErrorFlag.Cause : 0);
-      writeByte(Tag.Error);
-      writeByte(name);
-      writeByte(flags);
-      if (record.message !== undefined) writeString(record.message);
-      if (record.stack !== undefined) writeString(record.stack);
-      if (record.hasCause) writeValue(record.cause);
-      return;
-    }
-    case 'DOMException':
-      writeByte(Tag.DOMException);
-      writeString(record.name);
-      writeString(record.message);
-      return;
-    case 'Transferred':
-      writeTagVarint(Tag.Transferred, record.index);
-      return;
-    case 'SharedArrayBuffer':
-      throw dataCloneError('A SharedArrayBuffer cannot be encoded: shared memory cannot leave its agent cluster.');
-    case 'Blob':
-    case 'File':
-      throw dataCloneError(
-        `A ${record.type} cannot be encoded synchronously: its bytes are read asynchronously by the link layer (docs/protocol.md).`,
-      );
-    default: {
-      const unreachable: never = record;
-      throw dataCloneError(`Unknown record ${String((unreachable as { type?: unknown }).type)}.`);
-    }
+  }
+
+  private writeBlob(record: Extract<ObjectRecord, { type: 'Blob' | 'File' }>): number {
+    const bytes = this.blobs?.get(record);
+    if (bytes === undefined) return record.type === 'Blob' ? this.sink.blob() : this.sink.file();
+    if (record.type === 'Blob') return this.sink.blobBytes((BlobTypeGetter as (b: unknown) => string)(record.blob), bytes);
+    const { file } = record;
+    return this.sink.fileBytes(
+      (BlobTypeGetter as (b: unknown) => string)(file), bytes, (FileNameGetter as (f: unknown) => string)(file),
+      (FileLastModifiedGetter as (f: unknown) => number)(file),
+    );
   }
 }

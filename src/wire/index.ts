@@ -1,58 +1,55 @@
 // The wire format's API: values ⇄ bytes for storage and tests (encode / decode), and the
-// internal API the routing layer builds on (encodeWithTransfer / decodeWithTransfer), where
-// transferred ArrayBuffers travel as bytes in a holder table and platform holders (ports) as
-// bytes the routing layer makes and reads through the callbacks it passes.
+// internal API the routing layer builds on (encodeWithTransfer / decodeWithTransfer, and
+// encodeWithTransferAsync for messages holding Blobs or Files), where transferred ArrayBuffers
+// travel as bytes in a holder table and platform holders (ports) as bytes the routing layer makes
+// and reads through the callbacks it passes.
 
-import { EntangleError } from '../errors.ts';
-import { structuredDeserialize, structuredSerialize } from '../clone/index.ts';
-import type { Serialized, SerializedWithTransfer, TransferDataHolder } from '../clone/records.ts';
-import { decodeMessage } from './decode.ts';
-import { encodeMessage, type EncodableHolder } from './encode.ts';
+import { dataCloneError, EntangleError } from '../errors.ts';
+import type { ObjectRecord, Serialized, SerializedWithTransfer, TransferDataHolder } from '../clone/records.ts';
+import { uncurryThis } from '../clone/intrinsics.ts';
+import { RecordBuilder, ValueBuilder } from './build.ts';
+import { decodeMessage, type DecodedHolder } from './decode.ts';
+import { encodeMessage, encodeValue, type EncodableHolder } from './encode.ts';
 import { resolveLimits, type WireLimitOptions } from './limits.ts';
 import { wireError } from './reader.ts';
 
 export { DEFAULT_LIMITS, type WireLimits, type WireLimitOptions } from './limits.ts';
 export { WIRE_VERSION } from './tags.ts';
+export { needsAsyncEncoding } from './byte-sink.ts';
 
-const NO_HOLDERS: readonly EncodableHolder[] = [];
+const valueBuilder = new ValueBuilder();
+const recordBuilder = new RecordBuilder();
 
 /**
- * A value (without transferables) as bytes: StructuredSerialize, then the records as bytes.
+ * A value (without transferables) as bytes: StructuredSerialize writing bytes directly.
  * Throws DataCloneError for what structured clone refuses, and for Blob, File and
  * SharedArrayBuffer, which cannot be encoded synchronously or leave the process.
  * The result may be a view into a larger buffer shared with other results: use its
  * byteOffset / byteLength, not its `buffer` alone.
  */
 export function encode(value: unknown): Uint8Array {
-  return encodeMessage(structuredSerialize(value), NO_HOLDERS);
+  return encodeValue(value);
 }
 
 /**
- * Bytes made by `encode` back to a value: a deep copy equal to structuredClone(value).
+ * Bytes made by `encode` (or Blob / File values made by encodeWithTransferAsync) back to a value:
+ * a deep copy equal to structuredClone(value), built directly by StructuredDeserialize's steps.
  * For any input whatever, returns a value or throws an EntangleError whose `code` is one of
  * ENTANGLE_WIRE_TRUNCATED, _UNKNOWN_TAG, _LIMIT, _VERSION, _MALFORMED, _UNSUPPORTED.
  */
 export function decode(bytes: Uint8Array, limits?: WireLimitOptions): unknown {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decode() takes a Uint8Array.');
-  const message = decodeMessage(bytes, resolveLimits(limits));
-  if (message.holders.length > 0) {
-    throw wireError('ENTANGLE_WIRE_MALFORMED', 'The message carries transferred values: it needs decodeWithTransfer().');
-  }
-  return deserializeRecords(message.serialized);
-}
-
-/** StructuredDeserialize on decoded records, with anything it throws as a wire error. */
-function deserializeRecords(serialized: Serialized): unknown {
+  const resolved = resolveLimits(limits);
   try {
-    return structuredDeserialize(serialized);
+    return decodeMessage(bytes, resolved, valueBuilder);
   } catch (error) {
     throw asWireError(error);
   }
 }
 
 /**
- * The decoder checks everything deserialization could trip on; this is the backstop. A
- * DataCloneError means a valid value this runtime cannot create (Float16Array on Node 20).
+ * The decoder checks everything building could trip on; this is the backstop. A DataCloneError
+ * means a valid value this runtime cannot create (Float16Array on Node 20, Blob where there is none).
  */
 export function asWireError(error: unknown): EntangleError {
   if (error instanceof EntangleError) return error;
@@ -81,36 +78,113 @@ export type DecodePlatformState = (interfaceName: string, bytes: Uint8Array) => 
 /**
  * StructuredSerializeWithTransfer's result as bytes. ArrayBuffer holders carry their bytes (the
  * buffer was already detached by the transfer); platform holders carry `encodePlatformState`'s
- * bytes. Throws DataCloneError as encode() does; on a throw nothing has been written.
+ * bytes. Throws DataCloneError as encode() does (Blob and File included: use
+ * encodeWithTransferAsync); on a throw nothing has been written.
  */
 export function encodeWithTransfer(message: SerializedWithTransfer, encodePlatformState: EncodePlatformState): Uint8Array {
+  return encodeMessage(message.serialized, encodableHolders(message.transferDataHolders, encodePlatformState));
+}
+
+/**
+ * encodeWithTransfer for a message that may hold Blobs and Files: reads each one's bytes
+ * (`arrayBuffer()`), then encodes them with the message (tags 0x22 / 0x23). `encodePlatformState`
+ * runs at once, before the first read. A read that fails rejects with a DataCloneError.
+ */
+export async function encodeWithTransferAsync(
+  message: SerializedWithTransfer, encodePlatformState: EncodePlatformState,
+): Promise<Uint8Array> {
+  const holders = encodableHolders(message.transferDataHolders, encodePlatformState);
+  const found = blobRecords(message.serialized);
+  if (found.length === 0) return encodeMessage(message.serialized, holders);
+  const contents = await Promise.all(found.map(readBlob));
+  const blobs = new Map<ObjectRecord, Uint8Array>();
+  found.forEach((record, i) => blobs.set(record, contents[i] as Uint8Array));
+  return encodeMessage(message.serialized, holders, blobs);
+}
+
+function encodableHolders(source: readonly TransferDataHolder[], encodePlatformState: EncodePlatformState): EncodableHolder[] {
   const holders: EncodableHolder[] = [];
-  const source = message.transferDataHolders;
   for (let i = 0; i < source.length; i++) {
     const holder = source[i] as TransferDataHolder;
     holders.push(holder.type === 'platform'
       ? { interfaceName: holder.interfaceName, bytes: encodePlatformState(holder.interfaceName, holder.state) }
       : holder);
   }
-  return encodeMessage(message.serialized, holders);
+  return holders;
+}
+
+type BlobRecord = Extract<ObjectRecord, { type: 'Blob' | 'File' }>;
+
+/** Every Blob and File record of a record graph, once each. */
+function blobRecords(root: Serialized): BlobRecord[] {
+  const found: BlobRecord[] = [];
+  const seen = new Set<ObjectRecord>();
+  const stack: Serialized[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    switch (value.type) {
+      case 'Object':
+      case 'Array':
+        for (const property of value.properties) stack.push(property[1]);
+        break;
+      case 'Map':
+        stack.push(...value.entries);
+        break;
+      case 'Set':
+        stack.push(...value.values);
+        break;
+      case 'Error':
+        if (value.hasCause) stack.push(value.cause);
+        break;
+      case 'Blob':
+      case 'File':
+        found.push(value);
+        break;
+      default:
+        // No records inside (a view's buffer is never a Blob).
+    }
+  }
+  return found;
+}
+
+const BlobArrayBuffer = typeof Blob === 'function' ? uncurryThis(Blob.prototype.arrayBuffer as () => Promise<ArrayBuffer>) : undefined;
+
+async function readBlob(record: BlobRecord): Promise<Uint8Array> {
+  const blob = record.type === 'Blob' ? record.blob : record.file;
+  try {
+    return new Uint8Array(await (BlobArrayBuffer as (b: unknown) => Promise<ArrayBuffer>)(blob));
+  } catch (error) {
+    const reason = error instanceof Error ? `: ${error.message}` : '';
+    throw dataCloneError(`A ${record.type} could not be read${reason}.`);
+  }
 }
 
 /**
- * Bytes from encodeWithTransfer back to a SerializedWithTransfer, for the routing layer to pass
- * to structuredDeserializeWithTransfer (which may still throw DataCloneError, e.g. for an
- * interface this realm lacks: the spec's messageerror), or to discardTransferDataHolders if the
- * message is dropped. Throws EntangleError with a wire code for any malformed input.
+ * Bytes from encodeWithTransfer (or encodeWithTransferAsync) back to a SerializedWithTransfer,
+ * for the routing layer to pass to structuredDeserializeWithTransfer (which may still throw
+ * DataCloneError, e.g. for an interface this realm lacks: the spec's messageerror), or to
+ * discardTransferDataHolders if the message is dropped. Blob and File values come back as Blob /
+ * File records over new Blobs. Throws EntangleError with a wire code for any malformed input.
  */
 export function decodeWithTransfer(
   bytes: Uint8Array, decodePlatformState: DecodePlatformState, limits?: WireLimitOptions,
 ): SerializedWithTransfer {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeWithTransfer() takes a Uint8Array.');
-  const message = decodeMessage(bytes, resolveLimits(limits));
+  const resolved = resolveLimits(limits);
+  const holders: DecodedHolder[] = [];
+  let serialized: Serialized;
+  try {
+    serialized = decodeMessage(bytes, resolved, recordBuilder, holders) as Serialized;
+  } catch (error) {
+    throw asWireError(error);
+  }
   const transferDataHolders: TransferDataHolder[] = [];
-  for (const holder of message.holders) {
+  for (const holder of holders) {
     transferDataHolders.push(holder.type === 'platform'
       ? { type: 'platform', interfaceName: holder.interfaceName, state: decodePlatformState(holder.interfaceName, holder.bytes) }
       : holder);
   }
-  return { serialized: message.serialized, transferDataHolders };
+  return { serialized, transferDataHolders };
 }

@@ -29,6 +29,8 @@ export const Tag = {
   StringUtf16: 0x0a,
   /** Key position only: varint index into the message's key table. */
   KeyRef: 0x0b,
+  /** Dense array element position only: no element at this index (a getter deleted it during serialization). */
+  Hole: 0x0c,
 
   /** Object records (each takes the next object index when its tag is read). */
   Object: 0x10,
@@ -51,8 +53,9 @@ export const Tag = {
   DOMException: 0x20,
   /** varint holderIndex: a value from the transfer list (an entry of the holder table). */
   Transferred: 0x21,
-  /** Reserved for the link layer's asynchronous Blob / File encoding (docs/protocol.md); refused by this decoder. */
+  /** str type, varint size, size bytes (written by encodeWithTransferAsync, which reads the bytes first). */
   Blob: 0x22,
+  /** As Blob, then str name, f64 lastModified. */
   File: 0x23,
 
   /** 0x40–0x7F: a well-formed string of 0–63 UTF-8 bytes, the count in the tag byte itself. */
@@ -86,3 +89,19 @@ export const VIEW_ELEMENT_SIZES: readonly number[] = [1, 1, 1, 2, 2, 4, 4, 2, 4,
 
 /** Error value flag bits. */
 export const ErrorFlag = { Message: 1, Stack: 2, Cause: 4 } as const;
+
+/**
+ * The array index a property key names, else −1: a canonical decimal below 2^32 − 1 ("0", "17"; not
+ * "01" or "4294967295"). Such keys are written as integers, and an array's must be below its length.
+ */
+export function arrayIndexOf(key: string): number {
+  const n = key.length;
+  if (n === 0 || n > 10 || (n > 1 && key.charCodeAt(0) === 0x30)) return -1;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const d = key.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value < 0xffffffff ? value : -1;
+}

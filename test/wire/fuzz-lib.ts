@@ -1,7 +1,7 @@
 // The wire properties shared by fuzz.test.ts (bounded) and fuzz.ts (long-running):
 // 1. exact: decode(encode(v)) equals structuredClone(v) for generated values (test/clone's arbitraries);
 // 2. with transfer: the routing API round-trips transferred ArrayBuffers like structuredClone;
-// 3. hostile: mutated encodings (bit flips, truncation, 0xFF runs, duplicated segments, random
+// 3. hostile: mutated encodings (Blob and File ones too; bit flips, truncation, 0xFF runs, duplicated segments, random
 //    bytes, huge length claims) decode to a value or throw an EntangleError with a wire code, never
 //    anything else, and leave Object.prototype and Array.prototype untouched.
 
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import {
   structuredDeserializeWithTransfer, structuredSerializeWithTransfer,
 } from '../../src/clone/index.ts';
-import { decode, decodeWithTransfer, encode, encodeWithTransfer, EntangleError } from '../../src/wire.ts';
+import { decode, decodeWithTransfer, encode, encodeWithTransfer, encodeWithTransferAsync, EntangleError } from '../../src/wire.ts';
 import { buildTransfer, cloneableArb, cloneDifference, type TransferRecipe } from '../clone/differential-lib.ts';
 
 export const WIRE_CODES: ReadonlySet<string> = new Set([
@@ -186,8 +186,18 @@ export function checkHostile({ value, mutations, withTransfer }: { value: unknow
   checkHostileBytes(mutate(bytes, mutations), withTransfer);
 }
 
+/** Messages holding Blobs and Files (made by the asynchronous encoder), as seeds for mutation. */
+const blobSeeds: readonly Uint8Array[] = await Promise.all([
+  { b: new Blob(['blob bytes'], { type: 'text/plain' }) },
+  [new File([new Uint8Array([1, 2, 3, 255])], 'name.bin', { type: 'application/octet-stream', lastModified: 1234 }), 'after'],
+  new Map<unknown, unknown>([['k', new Blob([])], [new File(['x'], ''), 0]]),
+].map((value) => encodeWithTransferAsync(structuredSerializeWithTransfer(value, []), noPlatform)));
+
+export const blobHostileArb = fc.tuple(fc.constantFrom(...blobSeeds), fc.array(mutationArb, { minLength: 1, maxLength: 4 }), fc.boolean());
+
 export const wireProperties = {
   roundTrip: fc.property(cloneableArb, (value) => { checkWireRoundTrip(value); }),
   hostile: fc.property(hostileArb, (input) => { checkHostile(input); }),
+  blobHostile: fc.property(blobHostileArb, ([seed, mutations, withTransfer]) => { checkHostileBytes(mutate(seed, mutations), withTransfer); }),
   randomBytes: fc.property(randomBytesArb, fc.boolean(), (bytes, withTransfer) => { checkHostileBytes(bytes, withTransfer); }),
 };

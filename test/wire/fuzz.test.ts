@@ -17,6 +17,10 @@ test('wire hostile input: mutated encodings give a value or an EntangleError wit
   fc.assert(wireProperties.hostile, { numRuns: 1500 });
 });
 
+test('wire hostile input: mutated encodings of Blobs and Files', () => {
+  fc.assert(wireProperties.blobHostile, { numRuns: 500 });
+});
+
 test('wire hostile input: random bytes after the version byte', () => {
   fc.assert(wireProperties.randomBytes, { numRuns: 3000 });
 });

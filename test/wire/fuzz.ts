@@ -16,7 +16,7 @@ function secondsArg(argv: readonly string[]): number {
 
 // Hostile inputs weigh most: they are where an unchecked length or a missed case hides.
 const properties = [
-  wireProperties.hostile, wireProperties.hostile, wireProperties.randomBytes, wireProperties.roundTrip,
+  wireProperties.hostile, wireProperties.hostile, wireProperties.blobHostile, wireProperties.randomBytes, wireProperties.roundTrip,
   fc.property(transferRecipeArb, (recipe) => { checkWireTransfer(recipe); }),
 ];
 

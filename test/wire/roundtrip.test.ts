@@ -40,6 +40,7 @@ test('wire: BigInts of any size, both signs', () => {
 
 test('wire: every string round-trips exactly, lone surrogates included, short and long', () => {
   const samples = ['', 'a', 'sensor-42', 'ü', '中文', '😀', 'a\ud800', '\udc00b', '\ud800\ud800', '\udbff\udfff', 'é'.repeat(100),
+    '\ufeff', '\ufeffleading BOM', '\ufeff'.repeat(50), 'x'.repeat(30) + '\ufeff',
     'x'.repeat(1000) + '\ud800', '😀'.repeat(50), 'ascii '.repeat(10_000), '\u0000\u007f\u0080\u07ff\u0800\uffff'];
   for (const s of samples) assert.equal(decode(encode(s)), s, JSON.stringify(s.slice(0, 20)));
   for (let c = 0; c < 0x10000; c += 7) {
@@ -195,4 +196,71 @@ test('wire: consecutive encodings do not overwrite each other', () => {
   const second = encode({ n: 2, s: 'second' });
   assert.deepEqual(decode(first), { n: 1, s: 'first' });
   assert.deepEqual(decode(second), { n: 2, s: 'second' });
+});
+
+// encode() runs the clone layer's serialization walk straight into bytes: getters run in the
+// spec's order, in the middle of writing, and the bytes must still say exactly what happened.
+
+test('wire: a getter deleting later properties leaves them out, as structuredClone does', () => {
+  const make = (): Record<string, unknown> => {
+    const o: Record<string, unknown> = {};
+    Object.defineProperty(o, 'a', { enumerable: true, get: () => { delete o['b']; return 1; } });
+    o['b'] = 2;
+    o['c'] = 3;
+    return o;
+  };
+  assert.deepEqual(decode(encode(make())), structuredClone(make()));
+  // More keys than one count byte holds, most deleted: the count shrinks below its reserved width.
+  const many = (): Record<string, unknown> => {
+    const o: Record<string, unknown> = {};
+    Object.defineProperty(o, 'first', { enumerable: true, get: () => { for (let i = 0; i < 150; i++) delete o[`k${i}`]; return 0; } });
+    for (let i = 0; i < 200; i++) o[`k${i}`] = i;
+    return o;
+  };
+  const copy = decode(encode(many())) as object;
+  assert.equal(cloneDifference(copy, structuredClone(many())), undefined);
+  assert.equal(Object.keys(copy).length, 51);
+});
+
+test('wire: a getter deleting a later element of a dense array makes a hole, as structuredClone does', () => {
+  const make = (): unknown[] => {
+    const a: unknown[] = [0, 1, 2, 3];
+    Object.defineProperty(a, 0, { enumerable: true, get: () => { delete a[2]; a.length = 3; return 'first'; } });
+    return a;
+  };
+  const copy = decode(encode(make())) as unknown[];
+  assert.equal(cloneDifference(copy, structuredClone(make())), undefined);
+  assert.equal(copy.length, 4); // [[Length]] as it was before the getter ran
+  assert.equal(2 in copy, false);
+  assert.equal(3 in copy, false);
+});
+
+test('wire: a getter may itself encode while its object is being encoded', () => {
+  const inner = { deep: [1, { x: 'y' }], when: new Date(3) };
+  const outer = {
+    before: 'b'.repeat(100),
+    get nested() { return decode(encode(inner)); },
+    after: [1, 2, 3],
+  };
+  assert.deepEqual(decode(encode(outer)), { before: 'b'.repeat(100), nested: inner, after: [1, 2, 3] });
+});
+
+test('wire: a message that outgrows the output chunk after earlier messages stays intact', () => {
+  for (let i = 0; i < 3; i++) encode({ warm: i, text: 'x'.repeat(3000) });
+  const big = { list: [{ a: 'y'.repeat(40_000), b: 1 }, { c: 'z'.repeat(40_000) }], n: 5 };
+  assert.deepEqual(decode(encode(big)), big);
+  let deep: unknown = 'end';
+  for (let i = 0; i < 300; i++) deep = [deep, 'pad'.repeat(30)];
+  assertExact(deep);
+});
+
+test('wire: many distinct short keys across messages (the decoder key cache) come back exact', () => {
+  for (let round = 0; round < 3; round++) {
+    const o: Record<string, number> = {};
+    for (let i = 0; i < 5000; i++) o[`k${(i * 7919 + round) % 10007}`] = i;
+    o['é'] = 1;
+    o['ab'] = 2;
+    o['ba'] = 3;
+    assertExact(o);
+  }
 });
