@@ -90,3 +90,13 @@ export async function collectUntil(condition: () => boolean, rounds = 20): Promi
   }
   return condition();
 }
+
+/**
+ * When the spec tests run over ports whose peers are on another node (test/realm/across-nodes.ts
+ * sets ENTANGLE_ACROSS_NODES), the few tests that observe what only a same-node pair can have
+ * (a message queued synchronously, one global order across unshipped channels, internal
+ * state) are skipped, each with the reason. Everything else must hold across nodes too.
+ */
+export function sameNodeOnly(reason: string): { skip: string | false } {
+  return { skip: process.env['ENTANGLE_ACROSS_NODES'] === '1' ? `same node only: ${reason}` : false };
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageChannel, MessageEvent, MessagePort, structuredClone } from '../../src/index.ts';
 import { dataOf } from '../../src/spec/message-port.ts';
-import { closeAll, next, payloads, record, settle, until } from './helpers.ts';
+import { closeAll, next, payloads, record, sameNodeOnly, settle, until } from './helpers.ts';
 
 const isDataCloneError = (error: unknown): boolean =>
   error instanceof DOMException && error.name === 'DataCloneError' && error.code === DOMException.DATA_CLONE_ERR;
@@ -172,7 +172,7 @@ test('spec 16: after a doomed post, the channel is gone: later posts go nowhere'
   port1.close();
 });
 
-test('spec 16: the target port transferred earlier is the new object, not the old detached one', async () => {
+test('spec 16: the target port transferred earlier is the new object, not the old detached one', sameNodeOnly('with two nodes in one realm, a port moved between them is relayed (src/realm/splice.ts), so its peer is the relay'), async () => {
   const { port1, port2 } = new MessageChannel();
   const moved = await ship(port2);
   // The old object is detached: a DataCloneError, not "doomed".
@@ -372,7 +372,7 @@ test('spec 23: a detached port object is inert: start, close, onmessage do nothi
   closeAll(port1, moved);
 });
 
-test('spec 23: transferring a port marks both it and its peer as shipped', async () => {
+test('spec 23: transferring a port marks both it and its peer as shipped', sameNodeOnly('reads the same-node has-been-shipped flag'), async () => {
   const { port1, port2 } = new MessageChannel();
   assert.equal(dataOf(port1)!.shipped, false);
   assert.equal(dataOf(port2)!.shipped, false);

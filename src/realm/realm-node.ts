@@ -1,0 +1,371 @@
+// This realm as a node of the routing world: a routing Node, the Links to other nodes, and the
+// binding of spec ports (MessagePortData) to routing ports. Same-node ports never come here; a
+// port is bound to a routing port only once it (or its peer) leaves the node.
+
+import { discardTransferDataHolders } from '../clone/index.ts';
+import type { SerializedWithTransfer } from '../clone/records.ts';
+import { EntangleError } from '../errors.ts';
+import type { Clock } from '../link/clock.ts';
+import type { LinkLimits } from '../link/limits.ts';
+import { Links, type LinksDelegate } from '../link/links.ts';
+import type { FrameTransport } from '../link/transport.ts';
+import { decodeEvent, encodeEvent } from '../routing/codec.ts';
+import type { RoutingEvent } from '../routing/events.ts';
+import type { NodeId, PortId, RandomSource } from '../routing/ids.ts';
+import type { RoutingLimits } from '../routing/limits.ts';
+import { Node, type NodeDelegate, type RoutedMessage } from '../routing/node.ts';
+import { queueTask } from '../spec/event-loop.ts';
+import { MessageEvent } from '../spec/message-event.ts';
+import { BufferedAmountLowTask, MessagePortData, UNDECODABLE } from '../spec/message-port-data.ts';
+import { createMessagePort, type MessagePort } from '../spec/message-port.ts';
+import { markTrusted } from '../spec/trusted-event.ts';
+import { decodeRouted, encodeRouted, type EncodedMessage } from './message-bytes.ts';
+import { RoutedPort } from './routed-port.ts';
+import { splice } from './splice.ts';
+
+export interface RealmNodeOptions {
+  /** This node's id (default: 128 random bits). */
+  readonly id?: NodeId;
+  /** The shared token links prove with HMAC (both ends must agree). */
+  readonly token?: string | Uint8Array;
+  readonly random?: RandomSource;
+  readonly clock?: Clock;
+  /** How links flush batched frames at the end of a turn (default: queueMicrotask). */
+  readonly schedule?: (fn: () => void) => void;
+  readonly linkLimits?: Partial<LinkLimits>;
+  readonly routingLimits?: Partial<RoutingLimits>;
+}
+
+/** The nodes of this realm by id: one in a program; several in tests of the routing layer. */
+const realmNodes = new Map<NodeId, RealmNode>();
+
+/** A message sent by a local port and not yet acknowledged by the node it was forwarded to. */
+interface Unacked {
+  readonly seq: number;
+  readonly port: RoutedPort;
+  readonly bytes: number;
+}
+
+/**
+ * A node: ports entangled with ports on other nodes. Fires `connect` (a MessageEvent whose
+ * `ports[0]` is the local end, `origin` the peer's node id) when another node opens a port to it.
+ */
+export class RealmNode extends EventTarget {
+  readonly node: Node;
+  readonly links: Links;
+  /** Routing ports bound to spec ports, by routing port id. */
+  readonly #bound = new Map<PortId, RoutedPort>();
+  /** Per peer node, messages forwarded there from local ports and not yet acknowledged, oldest first. */
+  readonly #unacked = new Map<NodeId, Unacked[]>();
+  #closed = false;
+
+  constructor(options: RealmNodeOptions = {}) {
+    super();
+    const nodeDelegate: NodeDelegate = {
+      forwardEvent: (to, event) => this.#forward(to, event),
+      portStatusChanged: (port) => this.#statusChanged(port),
+      portIntroduced: (from, port) => this.#introduced(from, port),
+    };
+    this.node = new Node({
+      delegate: nodeDelegate,
+      ...(options.id === undefined ? {} : { id: options.id }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      ...(options.routingLimits === undefined ? {} : { limits: options.routingLimits }),
+    });
+    const linksDelegate: LinksDelegate = {
+      peerUp: () => {},
+      message: (peer, bytes) => this.#received(peer, bytes),
+      acked: (peer, upTo) => this.#acked(peer, upTo),
+      peerLost: (peer) => this.#peerLost(peer),
+    };
+    this.links = new Links({
+      localNode: this.node.id,
+      delegate: linksDelegate,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      ...(options.linkLimits === undefined ? {} : { limits: options.linkLimits }),
+    });
+    realmNodes.set(this.node.id, this);
+  }
+
+  get id(): NodeId {
+    return this.node.id;
+  }
+
+  /** Run a link to another node over `transport`; resolves with that node's id. */
+  attach(transport: FrameTransport, options: { role: 'dial' | 'accept'; expectedPeer?: NodeId }): Promise<NodeId> {
+    return this.links.attach(transport, options);
+  }
+
+  /** A new port entangled with one on node `peer`, which receives it in a `connect` event. */
+  openPort(peer: NodeId): MessagePort {
+    const [local, remote] = this.node.createPortPair();
+    const port = createMessagePort(this.#bindData(local));
+    this.node.introduce(peer, remote);
+    return port;
+  }
+
+  /** Say bye on every link; every port whose peer was elsewhere gets `close`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    realmNodes.delete(this.node.id);
+    const peers = this.links.peers();
+    this.links.close();
+    for (const peer of peers) this.#peerLost(peer);
+  }
+
+  /** Bound ports (for leak checks in tests). */
+  get boundPorts(): number {
+    return this.#bound.size;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The PortRoute operations of RoutedPort.
+
+  postRouted(port: RoutedPort, message: SerializedWithTransfer): void {
+    let encoded: EncodedMessage;
+    try {
+      encoded = encodeRouted(this, message);
+    } catch (error) {
+      // Only what cannot leave this process fails here (a SharedArrayBuffer): the message is lost.
+      discardTransferDataHolders(message.transferDataHolders);
+      throw error;
+    }
+    if (encoded.pending === null) {
+      this.#send(port, encoded.message);
+      return;
+    }
+    // Blob or File bytes are being read: later posts wait behind this one (per-port order).
+    port.outbox = [];
+    encoded.pending.then(
+      (payload) => this.#sendAfterRead(port, { payload, ports: encoded.message.ports }),
+      // A Blob that cannot be read: the receiver gets messageerror, the ports are closed.
+      () => {
+        for (const id of encoded.message.ports) this.node.closePort(id);
+        this.#sendAfterRead(port, { payload: new Uint8Array(0), ports: [] });
+      },
+    );
+  }
+
+  #sendAfterRead(port: RoutedPort, message: RoutedMessage): void {
+    const outbox = port.outbox ?? [];
+    port.outbox = null;
+    if (this.#bound.get(port.id) !== port) {
+      // Closed meanwhile: the message and everything behind it are dropped.
+      for (const id of message.ports) this.node.closePort(id);
+      for (const queued of outbox) discardTransferDataHolders(queued.transferDataHolders);
+      return;
+    }
+    this.#send(port, message);
+    // Posts that waited go out in order; another Blob among them makes the rest wait again.
+    for (const queued of outbox) port.post(queued);
+  }
+
+  #send(port: RoutedPort, message: RoutedMessage): void {
+    // bufferedAmount counts from the post (the message may wait for the peer to accept this
+    // port) until the node it is forwarded to acknowledges it.
+    if (this.node.status(port.id)?.peerNode !== this.node.id) port.buffer(message.payload.length);
+    this.node.sendMessage(port.id, message);
+  }
+
+  takeRouted(port: RoutedPort): SerializedWithTransfer | undefined {
+    const message = this.node.takeMessage(port.id);
+    if (message === undefined) return undefined;
+    if (port.peerClosed && port.data.pending === 0) this.releaseRouted(port);
+    return decodeRouted(this, message) ?? UNDECODABLE;
+  }
+
+  /**
+   * The peer is gone and every message it sent was taken: nothing can reach this routing port
+   * again, so it is closed; the data stays, disentangled, as a same-node port whose peer closed.
+   */
+  releaseRouted(port: RoutedPort): void {
+    if (this.#bound.get(port.id) !== port) return;
+    this.#bound.delete(port.id);
+    port.data.route = null;
+    port.data.updateRetention();
+    this.node.closePort(port.id);
+  }
+
+  closeRouted(port: RoutedPort): void {
+    if (this.#bound.get(port.id) !== port) return;
+    this.#bound.delete(port.id);
+    if (port.outbox !== null) {
+      for (const queued of port.outbox) discardTransferDataHolders(queued.transferDataHolders);
+      port.outbox.length = 0;
+    }
+    this.node.closePort(port.id);
+  }
+
+  /** The data at the far end of `port`'s route, if that end is in this realm (item 16's doomed check). */
+  localPeerOf(port: RoutedPort): MessagePortData | null {
+    const status = this.node.status(port.id);
+    if (status === undefined || status.peerNode === null || status.peerPort === null) return null;
+    const node = realmNodes.get(status.peerNode);
+    return node === undefined ? null : (node.#bound.get(status.peerPort)?.data ?? null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Binding spec ports to routing ports (message-bytes.ts converts the ports inside messages).
+
+  /** A new data bound to routing port `id` (one that arrived, or a fresh local end). */
+  bindIncoming(id: PortId): MessagePortData {
+    return this.#bindData(id);
+  }
+
+  #bindData(id: PortId): MessagePortData {
+    const data = new MessagePortData();
+    data.shipped = true;
+    this.#bindTo(data, id);
+    return data;
+  }
+
+  #bindTo(data: MessagePortData, id: PortId): void {
+    const route = new RoutedPort(this, id, data);
+    const status = this.node.status(id);
+    data.bindRoute(route, 0);
+    this.#bound.set(id, route);
+    if (status === undefined) route.sync(0, true);
+    else route.sync(status.available, status.peerClosed);
+  }
+
+  /**
+   * A spec port leaves this node inside a message: the routing port that carries it. A port
+   * already routed gives up its routing port; a same-node pair becomes a routing pair first, with
+   * the messages queued at either end moved into routing (in order, ports inside them recursively).
+   * Either way the data is finished here: it moved.
+   */
+  routeOut(data: MessagePortData): PortId {
+    const route = data.route;
+    if (route !== null) {
+      if (!(route instanceof RoutedPort)) throw new TypeError('A routed port of an unknown kind.');
+      if (route.realm !== this) {
+        // Bound to another node of this realm (tests): relay through a new pair of this node.
+        const [near, far] = this.node.createPortPair();
+        splice(data, this.#bindData(near));
+        return far;
+      }
+      this.#bound.delete(route.id);
+      retire(data);
+      return route.id;
+    }
+    const [near, far] = this.node.createPortPair();
+    const peer = data.peer;
+    // Messages the peer sent that wait at `data`: they travel with it (far's queue).
+    for (const message of data.queue.drain()) this.node.sendMessage(near, encodeMovedMessage(this, message));
+    if (peer === null) {
+      this.node.closePort(near);
+    } else {
+      // Messages `data` sent that wait at the peer: they stay at the peer, now behind `near`.
+      const waiting = peer.queue.drain();
+      for (const message of waiting) this.node.sendMessage(far, encodeMovedMessage(this, message));
+      data.peer = null;
+      peer.peer = null;
+      // Those messages already have their tasks (if enabled): bind without counting them again.
+      const bound = new RoutedPort(this, near, peer);
+      peer.bindRoute(bound, waiting.length);
+      this.#bound.set(near, bound);
+    }
+    retire(data);
+    return far;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The routing Node's delegate.
+
+  #forward(to: NodeId, event: RoutingEvent): void {
+    const bytes = encodeEvent(event);
+    let seq: number;
+    try {
+      seq = this.links.send(to, bytes);
+    } catch (error) {
+      if (!(error instanceof EntangleError)) throw error;
+      // No link to that node (never was, or lost): it is lost to this node too. Not from inside
+      // the routing core's call, which is still changing its state.
+      queueMicrotask(() => this.node.nodeLost(to));
+      return;
+    }
+    if (event.type !== 'userMessage') return;
+    const port = this.#bound.get(event.from);
+    const size = port?.forwarded();
+    if (port === undefined || size === undefined) return;
+    let list = this.#unacked.get(to);
+    if (list === undefined) this.#unacked.set(to, (list = []));
+    list.push({ seq, port, bytes: size });
+  }
+
+  #statusChanged(id: PortId): void {
+    const port = this.#bound.get(id);
+    if (port === undefined) return;
+    const status = this.node.status(id);
+    if (status === undefined || status.state === 'closed') {
+      this.#bound.delete(id);
+      port.sync(0, true);
+      return;
+    }
+    port.sync(status.available, status.peerClosed);
+  }
+
+  #introduced(from: NodeId, id: PortId): void {
+    const port = createMessagePort(this.#bindData(id));
+    // SharedWorker's `connect` event is the precedent: a MessageEvent whose ports[0] is the new
+    // port; its origin names the peer node.
+    this.dispatchEvent(markTrusted(new MessageEvent('connect', { data: null, origin: `entangle:${from}`, ports: [port] })));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The Links' delegate.
+
+  #received(peer: NodeId, bytes: Uint8Array): void {
+    let event: RoutingEvent;
+    try {
+      event = decodeEvent(bytes);
+    } catch {
+      // An authenticated peer that breaks the protocol: cut it off; its ports get `close`.
+      this.links.disconnect(peer);
+      return;
+    }
+    this.node.acceptEvent(peer, event);
+  }
+
+  #acked(peer: NodeId, upTo: number): void {
+    const list = this.#unacked.get(peer);
+    if (list === undefined) return;
+    let i = 0;
+    for (; i < list.length && list[i]!.seq <= upTo; i++) this.#release(list[i]!);
+    list.splice(0, i);
+    if (list.length === 0) this.#unacked.delete(peer);
+  }
+
+  #release({ port, bytes }: Unacked): void {
+    // RTCDataChannel: fires when the amount falls to the threshold or below, from above it.
+    if (port.acknowledged(bytes)) queueTask(new BufferedAmountLowTask(port.data));
+  }
+
+  #peerLost(peer: NodeId): void {
+    const list = this.#unacked.get(peer);
+    this.#unacked.delete(peer);
+    // Those bytes will never be acknowledged; nothing is buffered for a peer that is gone.
+    if (list !== undefined) for (const { port, bytes } of list) port.acknowledged(bytes);
+    this.node.nodeLost(peer);
+  }
+}
+
+/** A data that left this node: nothing of it remains here (its face was detached by the transfer). */
+function retire(data: MessagePortData): void {
+  data.peer = null;
+  data.route = null;
+  data.dropRouted();
+  data.closed = true;
+}
+
+/** A queued message moving into routing with its port: encoded now (no Blob waits here). */
+function encodeMovedMessage(realm: RealmNode, message: SerializedWithTransfer): RoutedMessage {
+  const encoded = encodeRouted(realm, message);
+  // DEVIATION: a queued message holding a Blob cannot wait for the Blob's bytes while its port
+  // is being moved synchronously: it arrives as a messageerror.
+  return encoded.pending === null ? encoded.message : { payload: new Uint8Array(0), ports: encoded.message.ports };
+}
