@@ -132,11 +132,8 @@ function rejectDescriptors(core: Core, from: NodeId, descriptors: readonly PortD
 function onUpdatePrev(core: Core, from: NodeId, event: UpdatePrevEvent): void {
   // No rejection is ever sent from here: the named port's own requestAccept gets the one answer
   // (rejected on arrival at a port that is gone or closed, or with the candidates when it closes).
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
   if (!port.isPrev(from, event.from) || !port.prevAccepted) {
     core.drop('wrongSource');
     return;
@@ -149,11 +146,8 @@ function onUpdatePrev(core: Core, from: NodeId, event: UpdatePrevEvent): void {
 }
 
 function onObserveProxyAck(core: Core, from: NodeId, event: ObserveProxyAckEvent): void {
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
   if (!port.isPrev(from, event.from) || !port.prevAccepted) {
     core.drop('wrongSource');
     return;
@@ -173,11 +167,8 @@ function onObserveProxyAck(core: Core, from: NodeId, event: ObserveProxyAckEvent
 }
 
 function onObserveClosure(core: Core, from: NodeId, event: ObserveClosureEvent): void {
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
   if (!port.isPrev(from, event.from) || !port.prevAccepted) {
     core.drop('wrongSource');
     return;
@@ -198,40 +189,40 @@ function matchLane(port: Port, node: NodeId, from: PortId): Lane | null {
   return departing !== null && departing.is(node, from) ? departing : null;
 }
 
-function onAccepted(core: Core, from: NodeId, event: AcceptedEvent): void {
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
-  const lane = matchLane(port, from, event.from);
+/** The local port an event is addressed to; an unknown one is dropped and counted. */
+function addressedPort(core: Core, id: PortId): Port | undefined {
+  const port = core.ports.get(id);
+  if (port === undefined) core.drop('unknownPort');
+  return port;
+}
+
+/** The lane of `port` toward `node`/`from` that waits for an answer; anything else is dropped and counted. */
+function heldLane(core: Core, port: Port, node: NodeId, from: PortId): Lane | null {
+  const lane = matchLane(port, node, from);
   if (lane === null || lane.status !== 'held') {
     core.drop(lane === null ? 'wrongSource' : 'unexpected');
-    return;
+    return null;
   }
-  core.openLane(port, lane);
+  return lane;
+}
+
+function onAccepted(core: Core, from: NodeId, event: AcceptedEvent): void {
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
+  const lane = heldLane(core, port, from, event.from);
+  if (lane !== null) core.openLane(port, lane);
 }
 
 function onRejected(core: Core, from: NodeId, event: RejectedEvent): void {
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
-  const lane = matchLane(port, from, event.from);
-  if (lane === null || lane.status !== 'held') {
-    core.drop(lane === null ? 'wrongSource' : 'unexpected');
-    return;
-  }
-  core.killLane(port, lane);
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
+  const lane = heldLane(core, port, from, event.from);
+  if (lane !== null) core.killLane(port, lane);
 }
 
 function onObserveProxy(core: Core, from: NodeId, event: ObserveProxyEvent): void {
-  const port = core.ports.get(event.to);
-  if (port === undefined) {
-    core.drop('unknownPort');
-    return;
-  }
+  const port = addressedPort(core, event.to);
+  if (port === undefined) return;
   if (!port.lane.is(from, event.from)) {
     // From the peer before a transfer: the new port's own peer pointer leads there, and the
     // proxy will ask again once updatePrev names its new prev.
