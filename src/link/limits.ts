@@ -1,6 +1,8 @@
 // What a link accepts and how long it waits: documented options with defaults, each with the
 // threat or failure it stops. Times are milliseconds of the injected Clock.
 
+import { resolveLimitOptions } from '../util/limits.ts';
+
 export interface LinkLimits {
   /** Largest frame accepted (and built), in bytes. Stops a peer from making us parse and hold one unbounded frame; a transport should enforce it before reading (ws maxPayload). The default fits one message of the wire's default maxBytes (64 MiB) plus the frame header. */
   readonly maxFrameBytes: number;
@@ -35,26 +37,15 @@ export const MIN_FRAME_BYTES = 256;
 /** Largest maxFrameBytes: the hello carries it as 4 bytes. */
 export const MAX_FRAME_BYTES = 0xffff_ffff;
 
-const KEYS = Object.keys(DEFAULT_LINK_LIMITS) as (keyof LinkLimits)[];
 
 /** The defaults with `options` applied. A value that is not a finite non-negative number is a TypeError; inconsistent ones a RangeError. */
 export function resolveLinkLimits(options: LinkLimitOptions | undefined): LinkLimits {
-  const limits = { ...DEFAULT_LINK_LIMITS };
-  if (options !== undefined) {
-    for (const key of KEYS) {
-      const value = options[key];
-      if (value === undefined) continue;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new TypeError(`Link limit ${key} must be a finite non-negative number.`);
-      }
-      limits[key] = value;
-    }
-  }
+  const limits = resolveLimitOptions('Link', DEFAULT_LINK_LIMITS, options, true);
   if (!Number.isInteger(limits.maxFrameBytes) || limits.maxFrameBytes < MIN_FRAME_BYTES || limits.maxFrameBytes > MAX_FRAME_BYTES) {
     throw new RangeError(`Link limit maxFrameBytes must be an integer from ${MIN_FRAME_BYTES} to ${MAX_FRAME_BYTES}.`);
   }
   if (limits.heartbeatIntervalMs <= 0 || limits.heartbeatTimeoutMs <= limits.heartbeatIntervalMs) {
     throw new RangeError('Link limits need 0 < heartbeatIntervalMs < heartbeatTimeoutMs.');
   }
-  return Object.freeze(limits);
+  return limits;
 }

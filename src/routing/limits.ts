@@ -1,6 +1,8 @@
 // What a node accepts from other nodes: documented options with defaults, each with the threat
 // it stops. The routing events are checked against these by decodeEvent and by Node.acceptEvent.
 
+import { resolveLimitOptions } from '../util/limits.ts';
+
 /** Routing limits. Every field is optional in the options a caller passes; missing ones take the default. */
 export interface RoutingLimits {
   /** Most ports in one user message. Stops one message from making the receiving node create unbounded numbers of ports. */
@@ -44,17 +46,8 @@ export const DEFAULT_ROUTING_LIMITS: RoutingLimits = Object.freeze({
   maxLostNodes: 4096,
 });
 
-const KEYS = Object.keys(DEFAULT_ROUTING_LIMITS) as (keyof RoutingLimits)[];
 
 /** The defaults with `options` applied; an option that is not a non-negative number is a TypeError. */
 export function resolveRoutingLimits(options: RoutingLimitOptions | undefined): RoutingLimits {
-  if (options === undefined) return DEFAULT_ROUTING_LIMITS;
-  const limits = { ...DEFAULT_ROUTING_LIMITS };
-  for (const key of KEYS) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`Routing limit ${key} must be a non-negative number.`);
-    limits[key] = value;
-  }
-  return Object.freeze(limits);
+  return resolveLimitOptions('Routing', DEFAULT_ROUTING_LIMITS, options);
 }

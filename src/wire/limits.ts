@@ -2,6 +2,8 @@
 // the threat it stops. Every length field is checked against these and against the bytes left
 // before anything is allocated for it.
 
+import { resolveLimitOptions } from '../util/limits.ts';
+
 /** Decoder limits. Every field is optional in the options a caller passes; missing ones take the default. */
 export interface WireLimits {
   /** Largest message, in bytes. Stops a peer from making the receiver parse (and hold) arbitrarily large messages. */
@@ -30,17 +32,8 @@ export const DEFAULT_LIMITS: WireLimits = Object.freeze({
   maxResizableByteLength: 256 * 1024 * 1024,
 });
 
-const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof WireLimits)[];
 
 /** The defaults with `options` applied; an option that is not a non-negative number is a TypeError. */
 export function resolveLimits(options: WireLimitOptions | undefined): WireLimits {
-  if (options === undefined) return DEFAULT_LIMITS;
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of KEYS) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`Wire limit ${key} must be a non-negative number.`);
-    limits[key] = value;
-  }
-  return Object.freeze(limits);
+  return resolveLimitOptions('Wire', DEFAULT_LIMITS, options);
 }
