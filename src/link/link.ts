@@ -84,6 +84,8 @@ export class Link {
   #heartbeat: Timer | null = null;
   #ackTimer: Timer | null = null;
   #grace: Timer | null = null;
+  /** How long to wait for a new transport when this one drops: the attach's, since only its owner knows whether anyone will redial. */
+  #graceMs = 0;
 
   constructor(host: LinkHost, peer: NodeId, session: Uint8Array, sessionHex: string, peerMaxFrameBytes: number) {
     this.#host = host;
@@ -116,7 +118,7 @@ export class Link {
    * up to `peerLastReceived`. Everything later that is still held is resent. Returns an error
    * (and changes nothing) if the peer's claim is impossible.
    */
-  attach(transport: FrameTransport, peerLastReceived: number, peerMaxFrameBytes: number, dialler: Link['dialler']): EntangleError | null {
+  attach(transport: FrameTransport, peerLastReceived: number, peerMaxFrameBytes: number, dialler: Link['dialler'], graceMs: number): EntangleError | null {
     if (peerLastReceived > this.#nextSeq - 1) {
       return linkError('ENTANGLE_LINK_PROTOCOL', `Link protocol error: peer resumes after sequence ${peerLastReceived}; only ${this.#nextSeq - 1} were sent.`);
     }
@@ -128,6 +130,7 @@ export class Link {
     this.#grace = host.timers.clear(this.#grace);
     this.#transport = transport;
     this.dialler = dialler;
+    this.#graceMs = graceMs;
     this.state = 'attached';
     transport.onframe = (frame) => this.#onFrame(frame);
     transport.onclose = (cause) => {
@@ -194,9 +197,9 @@ export class Link {
     if (this.state !== 'detached') return;
     const code = error.code === 'ENTANGLE_LINK_HEARTBEAT_TIMEOUT' ? error.code : 'ENTANGLE_LINK_CLOSED';
     const expired = (): void => host.lose(this, new EntangleError(code,
-      `No new transport to ${this.peer} within graceMs (${host.limits.graceMs}) after: ${error.message}`, { cause: error }), false);
-    if (host.limits.graceMs === 0) expired();
-    else this.#grace = host.timers.set(expired, host.limits.graceMs);
+      `No new transport to ${this.peer} within graceMs (${this.#graceMs}) after: ${error.message}`, { cause: error }), false);
+    if (this.#graceMs === 0) expired();
+    else this.#grace = host.timers.set(expired, this.#graceMs);
   }
 
   /** Lets go of the transport (closing it) and its timers. */

@@ -47,6 +47,14 @@ export interface AttachOptions {
   readonly role: 'dial' | 'accept';
   /** For a dialled reconnect: the node we expect. If another answers, the expected one restarted and is lost. */
   readonly expectedPeer?: NodeId;
+  /** The token for this transport instead of the table's (null: none). A server can hold one per listener. */
+  readonly token?: string | Uint8Array | null;
+  /**
+   * How long the link waits for another transport when this one drops (default: the limits'
+   * graceMs). 0 where no one will redial (a worker's port, a child's pipe, an accepted socket
+   * whose client does not reconnect): the peer is lost as soon as the transport closes.
+   */
+  readonly graceMs?: number;
 }
 
 export interface LinkStats extends Readonly<LinkCounters> {
@@ -76,6 +84,7 @@ export class Links {
   readonly #dirty = new Set<Link>();
   readonly #host: LinkHost;
   readonly #rejected: Partial<Record<EntangleErrorCode, number>> = {};
+  readonly #keys = new Map<string, Promise<CryptoKey>>();
   #flushScheduled = false;
   /** > 0 while the owner is inside one of our methods: losses found then are reported from the scheduler, never re-entrantly. */
   #apiDepth = 0;
@@ -91,9 +100,7 @@ export class Links {
     const clock = options.clock ?? systemClock;
     this.#local = options.localNode;
     this.#delegate = options.delegate;
-    this.#key = options.token === undefined ? null : importTokenKey(options.token);
-    // An import failure surfaces in each handshake that uses the key; this only keeps it from being unhandled meanwhile.
-    this.#key?.catch(() => {});
+    this.#key = options.token === undefined ? null : quiet(importTokenKey(options.token));
     this.#schedule = options.schedule ?? microtaskSchedule;
     this.#random = options.random ?? defaultRandom;
     const counters: LinkCounters = {
@@ -128,6 +135,9 @@ export class Links {
    */
   attach(transport: FrameTransport, options: AttachOptions): Promise<NodeId> {
     const { role, expectedPeer } = options;
+    const graceMs = options.graceMs ?? this.#host.limits.graceMs;
+    if (typeof graceMs !== 'number' || !(graceMs >= 0) || !Number.isFinite(graceMs)) throw new TypeError('Links.attach: graceMs must be a finite number ≥ 0.');
+    const key = options.token === undefined ? this.#key : this.#keyFor(options.token);
     if (role !== 'dial' && role !== 'accept') throw new TypeError('Links.attach: role must be \'dial\' or \'accept\'.');
     if (expectedPeer !== undefined && (role !== 'dial' || !isNodeId(expectedPeer))) {
       throw new TypeError('Links.attach: expectedPeer is a node id, and only for role \'dial\'.');
@@ -152,7 +162,7 @@ export class Links {
       };
       const handshake = new Handshake(transport, {
         localNode: this.#local,
-        key: this.#key,
+        key,
         maxFrameBytes: host.limits.maxFrameBytes,
         dial,
         maxQueuedBytes: host.limits.maxUnackedBytes + host.limits.maxFrameBytes,
@@ -164,7 +174,7 @@ export class Links {
       }, (result) => {
         this.#handshakes.delete(handshake);
         timer = host.timers.clear(timer);
-        const refusal = this.#join(transport, result, expectedPeer);
+        const refusal = this.#join(transport, result, expectedPeer, graceMs);
         if (refusal !== null) refuse(refusal.error, refusal.sayBye);
         else resolve(result.peer);
       }, refuse);
@@ -194,6 +204,11 @@ export class Links {
     const link = this.#links.get(peer);
     if (link === undefined) throw linkError('ENTANGLE_LINK_CLOSED', `No link to ${String(peer)}.`);
     return this.#api(() => link.send(bytes));
+  }
+
+  /** Whether there is a link to `peer` (attached, or waiting out its grace period for a new transport). */
+  has(peer: NodeId): boolean {
+    return this.#links.has(peer);
   }
 
   /** Bytes sent to `peer` and not yet acknowledged (0 when not linked). */
@@ -260,7 +275,7 @@ export class Links {
    * Returns why to refuse the transport instead, and whether to tell the peer with a bye (which
    * ends the session for it: not for a transport that is merely superseded).
    */
-  #join(transport: FrameTransport, result: HandshakeResult, expectedPeer: NodeId | undefined): { error: EntangleError; sayBye: boolean } | null {
+  #join(transport: FrameTransport, result: HandshakeResult, expectedPeer: NodeId | undefined, graceMs: number): { error: EntangleError; sayBye: boolean } | null {
     if (this.#closed) return { error: linkError('ENTANGLE_LINK_CLOSED', 'This node\'s links are closed.'), sayBye: true };
     const { peer } = result;
     if (expectedPeer !== undefined && expectedPeer !== peer) {
@@ -281,7 +296,7 @@ export class Links {
       if (link.state === 'attached' && ranksAbove(link.dialler, result.dialler)) {
         return { error: linkError('ENTANGLE_LINK_CLOSED', `Superseded by another transport to ${peer}.`), sayBye: false };
       }
-      const error = link.attach(transport, result.peerLastReceived, result.peerMaxFrameBytes, result.dialler);
+      const error = link.attach(transport, result.peerLastReceived, result.peerMaxFrameBytes, result.dialler, graceMs);
       if (error !== null) {
         this.#lose(link, error, false, false);
         return { error, sayBye: true };
@@ -293,7 +308,7 @@ export class Links {
       if (link !== undefined) this.#lose(link, linkError('ENTANGLE_LINK_CLOSED', `${peer} started a new session: the old one is over.`), false, false);
       link = new Link(this.#host, peer, result.newSession, toHex(result.newSession), result.peerMaxFrameBytes);
       this.#links.set(peer, link);
-      link.attach(transport, 0, result.peerMaxFrameBytes, result.dialler);
+      link.attach(transport, 0, result.peerMaxFrameBytes, result.dialler, graceMs);
       this.#call(() => this.#delegate.peerUp(peer, { resumed: false }));
     }
     // Frames that came during the MAC check go to the link first, in order; later ones come to it directly.
@@ -311,6 +326,15 @@ export class Links {
     this.#dirty.delete(link);
     this.#peersLost++;
     this.#report(() => this.#delegate.peerLost(link.peer, error));
+  }
+
+  /** The HMAC key for a per-transport token; string tokens are imported once. */
+  #keyFor(token: string | Uint8Array | null): Promise<CryptoKey> | null {
+    if (token === null) return null;
+    if (typeof token !== 'string') return quiet(importTokenKey(token));
+    let key = this.#keys.get(token);
+    if (key === undefined) this.#keys.set(token, (key = quiet(importTokenKey(token))));
+    return key;
   }
 
   #requestFlush(link: Link): void {
@@ -354,6 +378,12 @@ export class Links {
 }
 
 type Dialler = Link['dialler'];
+
+/** An import failure surfaces in each handshake that uses the key; this only keeps it from being unhandled meanwhile. */
+function quiet(key: Promise<CryptoKey>): Promise<CryptoKey> {
+  key.catch(() => {});
+  return key;
+}
 
 /**
  * The order both sides agree on between two transports of one link: the same dialler's later dial

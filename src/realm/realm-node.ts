@@ -7,7 +7,7 @@ import type { SerializedWithTransfer } from '../clone/records.ts';
 import { EntangleError } from '../errors.ts';
 import type { Clock } from '../link/clock.ts';
 import type { LinkLimits } from '../link/limits.ts';
-import { Links, type LinksDelegate } from '../link/links.ts';
+import { Links, type AttachOptions, type LinksDelegate } from '../link/links.ts';
 import type { FrameTransport } from '../link/transport.ts';
 import { decodeEvent, encodeEvent } from '../routing/codec.ts';
 import type { RoutingEvent } from '../routing/events.ts';
@@ -20,6 +20,7 @@ import { BufferedAmountLowTask, MessagePortData, UNDECODABLE } from '../spec/mes
 import { createMessagePort, type MessagePort } from '../spec/message-port.ts';
 import { markTrusted } from '../spec/trusted-event.ts';
 import { decodeRouted, encodeRouted, type EncodedMessage } from './message-bytes.ts';
+import { Relay, type RelayLimitOptions } from './relay.ts';
 import { RoutedPort } from './routed-port.ts';
 import { splice } from './splice.ts';
 
@@ -34,6 +35,7 @@ export interface RealmNodeOptions {
   readonly schedule?: (fn: () => void) => void;
   readonly linkLimits?: Partial<LinkLimits>;
   readonly routingLimits?: Partial<RoutingLimits>;
+  readonly relayLimits?: RelayLimitOptions;
 }
 
 /** The nodes of this realm by id: one in a program; several in tests of the routing layer. */
@@ -53,6 +55,8 @@ interface Unacked {
 export class RealmNode extends EventTarget {
   readonly node: Node;
   readonly links: Links;
+  /** How events reach nodes this one has no link to. */
+  readonly relay: Relay;
   /** Routing ports bound to spec ports, by routing port id. */
   readonly #bound = new Map<PortId, RoutedPort>();
   /** Per peer node, messages forwarded there from local ports and not yet acknowledged, oldest first. */
@@ -74,7 +78,7 @@ export class RealmNode extends EventTarget {
     });
     const linksDelegate: LinksDelegate = {
       peerUp: () => {},
-      message: (peer, bytes) => this.#received(peer, bytes),
+      message: (peer, bytes) => this.relay.received(peer, bytes),
       acked: (peer, upTo) => this.#acked(peer, upTo),
       peerLost: (peer) => this.#peerLost(peer),
     };
@@ -87,6 +91,14 @@ export class RealmNode extends EventTarget {
       ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.linkLimits === undefined ? {} : { limits: options.linkLimits }),
     });
+    this.relay = new Relay(this.node.id, {
+      isLinked: (node) => this.links.has(node),
+      sendLinked: (node, bytes) => this.links.send(node, bytes),
+      deliver: (from, bytes) => this.#received(from, bytes),
+      lost: (node) => this.node.nodeLost(node),
+      // A neighbour that breaks the protocol: cut it off; its ports get `close`.
+      malformed: (node) => this.links.disconnect(node),
+    }, options.relayLimits);
     realmNodes.set(this.node.id, this);
   }
 
@@ -95,7 +107,7 @@ export class RealmNode extends EventTarget {
   }
 
   /** Run a link to another node over `transport`; resolves with that node's id. */
-  attach(transport: FrameTransport, options: { role: 'dial' | 'accept'; expectedPeer?: NodeId }): Promise<NodeId> {
+  attach(transport: FrameTransport, options: AttachOptions): Promise<NodeId> {
     return this.links.attach(transport, options);
   }
 
@@ -280,7 +292,7 @@ export class RealmNode extends EventTarget {
     const bytes = encodeEvent(event);
     let seq: number;
     try {
-      seq = this.links.send(to, bytes);
+      seq = this.relay.send(to, bytes);
     } catch (error) {
       if (!(error instanceof EntangleError)) throw error;
       // No link to that node (never was, or lost): it is lost to this node too. Not from inside
@@ -292,8 +304,10 @@ export class RealmNode extends EventTarget {
     const port = this.#bound.get(event.from);
     const size = port?.forwarded();
     if (port === undefined || size === undefined) return;
-    let list = this.#unacked.get(to);
-    if (list === undefined) this.#unacked.set(to, (list = []));
+    // Acknowledged by the first hop: a relayed message counts until the neighbour has it.
+    const hop = this.relay.lastHop!;
+    let list = this.#unacked.get(hop);
+    if (list === undefined) this.#unacked.set(hop, (list = []));
     list.push({ seq, port, bytes: size });
   }
 
@@ -319,14 +333,31 @@ export class RealmNode extends EventTarget {
   // -------------------------------------------------------------------------------------------
   // The Links' delegate.
 
+  /** A routing event from `peer`: directly over its link, or relayed. */
   #received(peer: NodeId, bytes: Uint8Array): void {
     let event: RoutingEvent;
     try {
       event = decodeEvent(bytes);
     } catch {
-      // An authenticated peer that breaks the protocol: cut it off; its ports get `close`.
-      this.links.disconnect(peer);
+      // A neighbour that breaks the protocol is cut off (its ports get `close`); a relayed
+      // event that does is dropped: the relays on the way are not to blame for it.
+      if (!this.relay.isRelayed(peer)) this.links.disconnect(peer);
       return;
+    }
+    // Nodes the event names are reachable through its sender (it just dealt with them).
+    switch (event.type) {
+      case 'userMessage':
+        for (const port of event.ports) this.relay.learn(peer, port.peerNode);
+        break;
+      case 'introduce':
+        this.relay.learn(peer, event.port.peerNode);
+        break;
+      case 'observeProxy':
+        this.relay.learn(peer, event.targetNode);
+        break;
+      case 'updatePrev':
+        this.relay.learn(peer, event.prevNode);
+        break;
     }
     this.node.acceptEvent(peer, event);
   }
@@ -350,7 +381,8 @@ export class RealmNode extends EventTarget {
     this.#unacked.delete(peer);
     // Those bytes will never be acknowledged; nothing is buffered for a peer that is gone.
     if (list !== undefined) for (const { port, bytes } of list) port.acknowledged(bytes);
-    this.node.nodeLost(peer);
+    // The relay tells the routing layer: this node, and every node reached through it, are lost.
+    this.relay.linkLost(peer);
   }
 }
 

@@ -34,14 +34,14 @@ export function transportsOf(node: RealmNode): MemoryTransport[] {
 }
 
 /** Link two nodes (again, after a sever) over a fresh in-memory transport pair. */
-export async function link(a: RealmNode, b: RealmNode): Promise<[MemoryTransport, MemoryTransport]> {
+export async function link(a: RealmNode, b: RealmNode, options: { graceMs?: number } = {}): Promise<[MemoryTransport, MemoryTransport]> {
   const pair = memoryTransportPair();
   for (const [node, end] of [[a, pair[0]], [b, pair[1]]] as const) {
     const list = transports.get(node) ?? [];
     list.push(end);
     transports.set(node, list);
   }
-  await Promise.all([a.attach(pair[0], { role: 'dial', expectedPeer: b.id }), b.attach(pair[1], { role: 'accept' })]);
+  await Promise.all([a.attach(pair[0], { role: 'dial', expectedPeer: b.id, ...options }), b.attach(pair[1], { role: 'accept', ...options })]);
   return pair;
 }
 
