@@ -56,7 +56,16 @@ export type EntangleErrorCode =
   | 'ENTANGLE_LINK_PEER_RESTARTED'
   // Routing (src/routing/):
   /** Routing: bytes that are not a well-formed routing event (truncated, unknown type, bad id, trailing bytes…). */
-  | 'ENTANGLE_ROUTING_MALFORMED';
+  | 'ENTANGLE_ROUTING_MALFORMED'
+  /** Routing: a peer sent an event honest nodes never send (for a port it never peered with, failing a sender check): it is cut off. */
+  | 'ENTANGLE_ROUTING_FORBIDDEN'
+  // Node boundaries (src/node/):
+  /** Node: a URL that listen() or connect() cannot use (scheme, host, port, path). */
+  | 'ENTANGLE_BAD_URL'
+  /** Node: connect() could not reach the server (refused, DNS, TLS), or it closed before a port arrived. */
+  | 'ENTANGLE_CONNECT_FAILED'
+  /** Node: a worker could not be started, or exited before its link came up. */
+  | 'ENTANGLE_WORKER_FAILED';
 
 /** An error that is not the spec's to name: it carries a stable `code` for programs to test. */
 export class EntangleError extends Error {

@@ -89,6 +89,8 @@ const BYE_REASONS: readonly EntangleErrorCode[] = [
   'ENTANGLE_LINK_HEARTBEAT_TIMEOUT',
   'ENTANGLE_LINK_RESEND_OVERFLOW',
   'ENTANGLE_LINK_PEER_RESTARTED',
+  'ENTANGLE_ROUTING_FORBIDDEN',
+  'ENTANGLE_ROUTING_MALFORMED',
 ];
 
 export function byeReason(code: EntangleErrorCode): number {

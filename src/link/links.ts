@@ -221,11 +221,11 @@ export class Links {
     return this.#links.get(peer)?.maxMessageBytes ?? 0;
   }
 
-  /** Says bye to one peer after writing what is queued; peerLost follows on both sides, with no grace. */
-  disconnect(peer: NodeId): void {
+  /** Says bye (with `error`'s code) to one peer after writing what is queued; peerLost follows on both sides, with no grace. */
+  disconnect(peer: NodeId, error?: EntangleError): void {
     const link = this.#links.get(peer);
     if (link === undefined) return;
-    this.#api(() => this.#lose(link, linkError('ENTANGLE_LINK_CLOSED', `Disconnected from ${peer} by this side.`), true, true));
+    this.#api(() => this.#lose(link, error ?? linkError('ENTANGLE_LINK_CLOSED', `Disconnected from ${peer} by this side.`), true, true));
   }
 
   /** Bye to every peer, refuses every handshake in progress, cancels every timer. peerLost follows for each peer. */

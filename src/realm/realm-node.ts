@@ -13,6 +13,7 @@ import { decodeEvent, encodeEvent } from '../routing/codec.ts';
 import type { RoutingEvent } from '../routing/events.ts';
 import type { NodeId, PortId, RandomSource } from '../routing/ids.ts';
 import type { RoutingLimits } from '../routing/limits.ts';
+import type { DropReason } from '../routing/core.ts';
 import { Node, type NodeDelegate, type RoutedMessage } from '../routing/node.ts';
 import { queueTask } from '../spec/event-loop.ts';
 import { MessageEvent } from '../spec/message-event.ts';
@@ -36,7 +37,18 @@ export interface RealmNodeOptions {
   readonly linkLimits?: Partial<LinkLimits>;
   readonly routingLimits?: Partial<RoutingLimits>;
   readonly relayLimits?: RelayLimitOptions;
+  /**
+   * Told when this node starts (true) or stops (false) having ports that keep their host alive:
+   * ref'd, listening, and entangled with a port on another node (Node's MessagePort convention).
+   * The host keeps its event loop alive meanwhile (entangle/node does).
+   */
+  readonly keepAlive?: (alive: boolean) => void;
+  /** A linked neighbour node is lost, with the link's reason. */
+  readonly peerLost?: (peer: NodeId, error: EntangleError) => void;
 }
+
+/** Drops that honest nodes never cause (docs/routing.md, "Checks"): a neighbour causing one is cut off. */
+const FORBIDDEN: ReadonlySet<DropReason> = new Set(['wrongSource', 'badSequence', 'unexpected', 'malformed', 'limit', 'unknownPort']);
 
 /** The nodes of this realm by id: one in a program; several in tests of the routing layer. */
 const realmNodes = new Map<NodeId, RealmNode>();
@@ -61,6 +73,10 @@ export class RealmNode extends EventTarget {
   readonly #bound = new Map<PortId, RoutedPort>();
   /** Per peer node, messages forwarded there from local ports and not yet acknowledged, oldest first. */
   readonly #unacked = new Map<NodeId, Unacked[]>();
+  /** Bound ports that keep the host alive (ref'd, listening, peer not gone). */
+  readonly #alive = new Set<RoutedPort>();
+  readonly #keepAlive: ((alive: boolean) => void) | undefined;
+  readonly #onPeerLost: ((peer: NodeId, error: EntangleError) => void) | undefined;
   #closed = false;
 
   constructor(options: RealmNodeOptions = {}) {
@@ -69,7 +85,15 @@ export class RealmNode extends EventTarget {
       forwardEvent: (to, event) => this.#forward(to, event),
       portStatusChanged: (port) => this.#statusChanged(port),
       portIntroduced: (from, port) => this.#introduced(from, port),
+      eventDropped: (from, reason) => {
+        // Relayed events are not the relay's doing: only a neighbour's own are held against it.
+        if (FORBIDDEN.has(reason) && this.links.has(from)) {
+          this.links.disconnect(from, new EntangleError('ENTANGLE_ROUTING_FORBIDDEN', `${from} sent a routing event honest nodes never send (${reason}).`));
+        }
+      },
     };
+    this.#keepAlive = options.keepAlive;
+    this.#onPeerLost = options.peerLost;
     this.node = new Node({
       delegate: nodeDelegate,
       ...(options.id === undefined ? {} : { id: options.id }),
@@ -80,7 +104,10 @@ export class RealmNode extends EventTarget {
       peerUp: () => {},
       message: (peer, bytes) => this.relay.received(peer, bytes),
       acked: (peer, upTo) => this.#acked(peer, upTo),
-      peerLost: (peer) => this.#peerLost(peer),
+      peerLost: (peer, error) => {
+        this.#peerLost(peer);
+        this.#onPeerLost?.(peer, error);
+      },
     };
     this.links = new Links({
       localNode: this.node.id,
@@ -196,7 +223,7 @@ export class RealmNode extends EventTarget {
    */
   releaseRouted(port: RoutedPort): void {
     if (this.#bound.get(port.id) !== port) return;
-    this.#bound.delete(port.id);
+    this.#unbind(port);
     port.data.route = null;
     port.data.updateRetention();
     this.node.closePort(port.id);
@@ -204,7 +231,7 @@ export class RealmNode extends EventTarget {
 
   closeRouted(port: RoutedPort): void {
     if (this.#bound.get(port.id) !== port) return;
-    this.#bound.delete(port.id);
+    this.#unbind(port);
     if (port.outbox !== null) {
       for (const queued of port.outbox) discardTransferDataHolders(queued.transferDataHolders);
       port.outbox.length = 0;
@@ -218,6 +245,20 @@ export class RealmNode extends EventTarget {
     if (status === undefined || status.peerNode === null || status.peerPort === null) return null;
     const node = realmNodes.get(status.peerNode);
     return node === undefined ? null : (node.#bound.get(status.peerPort)?.data ?? null);
+  }
+
+  /** `port` keeps the host alive now, or no longer (RoutedPort.refChanged). */
+  keepsAlive(port: RoutedPort, alive: boolean): void {
+    if (alive && this.#bound.get(port.id) !== port) return;
+    const before = this.#alive.size;
+    if (alive) this.#alive.add(port);
+    else this.#alive.delete(port);
+    if ((before === 0) !== (this.#alive.size === 0)) this.#keepAlive?.(this.#alive.size > 0);
+  }
+
+  #unbind(port: RoutedPort): void {
+    this.#bound.delete(port.id);
+    this.keepsAlive(port, false);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -242,6 +283,7 @@ export class RealmNode extends EventTarget {
     this.#bound.set(id, route);
     if (status === undefined) route.sync(0, true);
     else route.sync(status.available, status.peerClosed);
+    route.refChanged();
   }
 
   /**
@@ -260,7 +302,7 @@ export class RealmNode extends EventTarget {
         splice(data, this.#bindData(near));
         return far;
       }
-      this.#bound.delete(route.id);
+      this.#unbind(route);
       retire(data);
       return route.id;
     }
@@ -280,6 +322,7 @@ export class RealmNode extends EventTarget {
       const bound = new RoutedPort(this, near, peer);
       peer.bindRoute(bound, waiting.length);
       this.#bound.set(near, bound);
+      bound.refChanged();
     }
     retire(data);
     return far;
@@ -316,7 +359,7 @@ export class RealmNode extends EventTarget {
     if (port === undefined) return;
     const status = this.node.status(id);
     if (status === undefined || status.state === 'closed') {
-      this.#bound.delete(id);
+      this.#unbind(port);
       port.sync(0, true);
       return;
     }
@@ -341,7 +384,7 @@ export class RealmNode extends EventTarget {
     } catch {
       // A neighbour that breaks the protocol is cut off (its ports get `close`); a relayed
       // event that does is dropped: the relays on the way are not to blame for it.
-      if (!this.relay.isRelayed(peer)) this.links.disconnect(peer);
+      if (this.links.has(peer)) this.links.disconnect(peer, new EntangleError('ENTANGLE_ROUTING_MALFORMED', `${peer} sent bytes that are not a routing event.`));
       return;
     }
     // Nodes the event names are reachable through its sender (it just dealt with them).

@@ -48,6 +48,12 @@ export class RoutedPort implements PortRoute {
     return this.realm.localPeerOf(this);
   }
 
+  /** ref/unref, listeners or the peer's state changed: whether this port keeps its host alive. */
+  refChanged(): void {
+    const data = this.data;
+    this.realm.keepsAlive(this, data.refed && data.listening && !data.closed && !this.#closeSeen);
+  }
+
   /** A post of `bytes` to another node. */
   buffer(bytes: number): void {
     this.bufferedAmount += bytes;
@@ -78,6 +84,7 @@ export class RoutedPort implements PortRoute {
       // Posts not yet forwarded are dropped with the peer: they will never be acknowledged.
       for (const bytes of this.#unforwarded.splice(0)) this.bufferedAmount -= bytes;
       this.data.routedPeerClosed();
+      this.refChanged();
       if (this.data.pending === 0) this.realm.releaseRouted(this);
     }
   }

@@ -83,7 +83,7 @@ function onUserMessage(core: Core, from: NodeId, event: UserMessageEvent): void 
   // A doomed message keeps its place in the sequence, but its ports are never created.
   const doomed = event.hops > core.limits.maxForwards;
   if (problem !== null || port === undefined) {
-    core.drop(problem ?? 'unknownPort');
+    core.drop(problem ?? 'unknownPort', event.to);
     // The ports inside will never be created: their senders must not wait for them.
     rejectDescriptors(core, from, event.ports);
     return;
@@ -107,7 +107,7 @@ function onLocalMessage(core: Core, event: LocalMessage): void {
   const port = core.ports.get(event.to);
   const problem = messageProblem(port, core.id, event.from, event.message.seq);
   if (problem !== null || port === undefined) {
-    core.drop(problem ?? 'unknownPort');
+    core.drop(problem ?? 'unknownPort', event.to);
     core.closePorts(event.message.ports);
     return;
   }
@@ -192,7 +192,7 @@ function matchLane(port: Port, node: NodeId, from: PortId): Lane | null {
 /** The local port an event is addressed to; an unknown one is dropped and counted. */
 function addressedPort(core: Core, id: PortId): Port | undefined {
   const port = core.ports.get(id);
-  if (port === undefined) core.drop('unknownPort');
+  if (port === undefined) core.drop('unknownPort', id);
   return port;
 }
 
@@ -250,7 +250,7 @@ function onRequestAccept(core: Core, from: NodeId, event: RequestAcceptEvent): v
   const port = core.ports.get(event.to);
   if (port === undefined || port.state === 'closed' || port.inboundEnded) {
     // Nothing more will come through this port: the requester can never become its prev.
-    core.drop(port === undefined ? 'unknownPort' : 'stale');
+    core.drop(port === undefined ? 'unknownPort' : 'stale', event.to);
     core.reject(from, event.from, event.to);
     return;
   }

@@ -95,9 +95,17 @@ export class Core {
     return this.lostNodes.has(node);
   }
 
-  drop(reason: DropReason): void {
+  /** An event for port `to` (if it names one) is dropped: a port that closed recently makes it stale, not unknown. */
+  drop(reason: DropReason, to?: PortId): void {
+    if (reason === 'unknownPort' && to !== undefined && this.#closedIds.has(to)) reason = 'stale';
     this.dropped[reason]++;
+    this.onDrop?.(reason);
   }
+
+  /** Told of every drop (Node passes it to its delegate with the sending node). */
+  onDrop: ((reason: DropReason) => void) | null = null;
+  /** Ids of erased ports, oldest first, at most maxClosedPorts. */
+  readonly #closedIds = new Set<PortId>();
 
   // ---------------------------------------------------------------------------------------------
   // Sending.
@@ -450,6 +458,8 @@ export class Core {
     if (port.state !== 'closed' || port.departing !== null || port.lane.status === 'held') return;
     if (this.ports.get(port.id) !== port) return;
     this.ports.delete(port.id);
+    this.#closedIds.add(port.id);
+    if (this.#closedIds.size > this.limits.maxClosedPorts) this.#closedIds.delete(this.#closedIds.values().next().value!);
     this.#releaseIntroduced(port);
   }
 

@@ -32,6 +32,12 @@ export interface RoutingLimits {
    * that meets many short-lived peers.
    */
   readonly maxLostNodes: number;
+  /**
+   * Closed port ids remembered (the oldest is forgotten first). An event for a port that closed
+   * while the event was on its way is `stale`, one for a port this node never had `unknownPort`:
+   * lets a node tell a peer that raced a close from one that names ports it never held.
+   */
+  readonly maxClosedPorts: number;
 }
 
 export type RoutingLimitOptions = { readonly [K in keyof RoutingLimits]?: number };
@@ -44,6 +50,7 @@ export const DEFAULT_ROUTING_LIMITS: RoutingLimits = Object.freeze({
   maxPendingAccepts: 64,
   maxIntroducedPorts: 4096,
   maxLostNodes: 4096,
+  maxClosedPorts: 16_384,
 });
 
 

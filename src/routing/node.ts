@@ -28,6 +28,10 @@ export interface NodeDelegate {
   /** A port arrived from node `from` by `introduce()` (bootstrap: becomes a `connect` event above).
    *  The port is a local `receiving` port now owned by the delegate. */
   portIntroduced(from: NodeId, port: PortId): void;
+  /** Optional: `acceptEvent` dropped the event from node `from` for `reason` (counted in stats too).
+   *  Called last, after the node's state is consistent: the delegate may decide the sender is
+   *  hostile (a port it never held, a sender check failed) and cut it off. */
+  eventDropped?(from: NodeId, reason: DropReason): void;
 }
 
 export interface PortStatus {
@@ -182,11 +186,20 @@ export class Node {
    *  or unexpected events: drops and counts them (stats().dropped by reason). */
   acceptEvent(from: NodeId, event: RoutingEvent): void {
     const core = this.#core;
-    if (!isId(from) || from === core.id) core.drop('wrongSource');
-    else if (core.isLost(from)) core.drop('lostNode');
-    else if (!isValidEvent(event, core.limits)) core.drop('malformed');
-    else acceptRemote(core, from, event);
+    let dropped: DropReason | null = null;
+    core.onDrop = (reason) => {
+      dropped ??= reason;
+    };
+    try {
+      if (!isId(from) || from === core.id) core.drop('wrongSource');
+      else if (core.isLost(from)) core.drop('lostNode');
+      else if (!isValidEvent(event, core.limits)) core.drop('malformed');
+      else acceptRemote(core, from, event);
+    } finally {
+      core.onDrop = null;
+    }
     this.#flush();
+    if (dropped !== null) this.#delegate.eventDropped?.(from, dropped);
   }
 
   /** Node `node` is gone for good (link lost, process exited, heartbeats missed). */

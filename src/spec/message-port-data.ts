@@ -41,6 +41,8 @@ export interface PortRoute {
   localPeer(): MessagePortData | null;
   /** The peer is gone and everything it sent before has arrived. */
   readonly peerClosed: boolean;
+  /** `refed` or `listening` of the data may have changed (whether the port keeps its host alive). */
+  refChanged(): void;
   /** Bytes posted to the peer's node and not yet acknowledged by it (RTCDataChannel's convention). */
   readonly bufferedAmount: number;
 }
@@ -119,6 +121,7 @@ export class MessagePortData implements Task {
 
   /** Keep the face alive exactly while item 26 says it must not be collected. */
   updateRetention(): void {
+    this.route?.refChanged();
     if (this.#weakFace === null) return;
     const entangled = this.peer !== null || (this.route !== null && !this.route.peerClosed);
     const strong = (entangled && this.listening) || (this.enabled && this.pending > 0);

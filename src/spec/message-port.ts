@@ -140,12 +140,16 @@ export class MessagePort extends EventTarget {
 
   ref(): void {
     const data = brand(this).#data;
-    if (data !== null) data.refed = true;
+    if (data === null) return;
+    data.refed = true;
+    data.route?.refChanged();
   }
 
   unref(): void {
     const data = brand(this).#data;
-    if (data !== null) data.refed = false;
+    if (data === null) return;
+    data.refed = false;
+    data.route?.refChanged();
   }
 
   hasRef(): boolean {

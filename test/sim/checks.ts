@@ -12,8 +12,8 @@
 
 import type { Channel, End, Scenario } from './scenario.ts';
 
-/** Drops that honest nodes never cause (docs/routing.md, "Checks"). */
-const BROKEN = ['wrongSource', 'badSequence', 'unexpected', 'malformed', 'limit'] as const;
+/** Drops that honest nodes never cause (docs/routing.md, "Checks"): a node may cut off a peer that causes one. */
+const BROKEN = ['wrongSource', 'badSequence', 'unexpected', 'malformed', 'limit', 'unknownPort'] as const;
 
 export function checkSettled(s: Scenario, when: string): void {
   for (const wn of s.live()) {

@@ -55,7 +55,6 @@ export interface Counts {
   probes: number;
   /** Events dropped by the nodes for benign reasons (races with closes and deaths). */
   stale: number;
-  unknownPort: number;
   lostNode: number;
   /** Link mode: transports severed, and links resumed on a new transport. */
   severed: number;
@@ -117,7 +116,7 @@ export class Scenario implements App {
   readonly violations: string[] = [];
   readonly counts: Counts = {
     channels: 0, messages: 0, transfers: 0, retransfers: 0, toPeerNode: 0, bothEnds: 0, withQueue: 0, introductions: 0, closes: 0,
-    deaths: 0, events: 0, probes: 0, stale: 0, unknownPort: 0, lostNode: 0, severed: 0, resumed: 0,
+    deaths: 0, events: 0, probes: 0, stale: 0, lostNode: 0, severed: 0, resumed: 0,
   };
   /** The final drain: no more pauses. */
   draining = false;
@@ -179,7 +178,6 @@ export class Scenario implements App {
     for (const wn of this.world.nodes) {
       const dropped = wn.node.stats().dropped;
       counts.stale += dropped.stale;
-      counts.unknownPort += dropped.unknownPort;
       counts.lostNode += dropped.lostNode;
     }
     return counts;
