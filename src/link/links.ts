@@ -55,6 +55,8 @@ export interface AttachOptions {
    * whose client does not reconnect): the peer is lost as soon as the transport closes.
    */
   readonly graceMs?: number;
+  /** How long this transport's handshake may take (default: the limits' handshakeTimeoutMs). */
+  readonly handshakeTimeoutMs?: number;
 }
 
 export interface LinkStats extends Readonly<LinkCounters> {
@@ -138,6 +140,10 @@ export class Links {
     const graceMs = options.graceMs ?? this.#host.limits.graceMs;
     if (typeof graceMs !== 'number' || !(graceMs >= 0) || !Number.isFinite(graceMs)) throw new TypeError('Links.attach: graceMs must be a finite number ≥ 0.');
     const key = options.token === undefined ? this.#key : this.#keyFor(options.token);
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? this.#host.limits.handshakeTimeoutMs;
+    if (typeof handshakeTimeoutMs !== 'number' || !(handshakeTimeoutMs >= 0) || !Number.isFinite(handshakeTimeoutMs)) {
+      throw new TypeError('Links.attach: handshakeTimeoutMs must be a finite number ≥ 0.');
+    }
     if (role !== 'dial' && role !== 'accept') throw new TypeError('Links.attach: role must be \'dial\' or \'accept\'.');
     if (expectedPeer !== undefined && (role !== 'dial' || !isNodeId(expectedPeer))) {
       throw new TypeError('Links.attach: expectedPeer is a node id, and only for role \'dial\'.');
@@ -175,16 +181,24 @@ export class Links {
         this.#handshakes.delete(handshake);
         timer = host.timers.clear(timer);
         const refusal = this.#join(transport, result, expectedPeer, graceMs);
-        if (refusal !== null) refuse(refusal.error, refusal.sayBye);
-        else resolve(result.peer);
+        if (refusal === REDUNDANT) {
+          transport.onframe = null;
+          transport.onclose = null;
+          transport.close();
+          resolve(result.peer);
+        } else if (refusal !== null) {
+          refuse(refusal.error, refusal.sayBye);
+        } else {
+          resolve(result.peer);
+        }
       }, refuse);
       if (this.#closed) {
         refuse(linkError('ENTANGLE_LINK_CLOSED', 'This node\'s links are closed.'), false);
         return;
       }
       timer = host.timers.set(() => {
-        handshake.abort(linkError('ENTANGLE_LINK_HANDSHAKE_TIMEOUT', `The handshake did not finish within ${host.limits.handshakeTimeoutMs} ms.`), true);
-      }, host.limits.handshakeTimeoutMs);
+        handshake.abort(linkError('ENTANGLE_LINK_HANDSHAKE_TIMEOUT', `The handshake did not finish within ${handshakeTimeoutMs} ms.`), true);
+      }, handshakeTimeoutMs);
       this.#handshakes.add(handshake);
       transport.onframe = (frame) => handshake.onFrame(frame);
       transport.onclose = (cause) => {
@@ -273,9 +287,9 @@ export class Links {
   /**
    * After an authenticated handshake: resume the session both sides named, or start a new one.
    * Returns why to refuse the transport instead, and whether to tell the peer with a bye (which
-   * ends the session for it: not for a transport that is merely superseded).
+   * ends the session for it); or REDUNDANT for a transport that loses to the one the link keeps.
    */
-  #join(transport: FrameTransport, result: HandshakeResult, expectedPeer: NodeId | undefined, graceMs: number): { error: EntangleError; sayBye: boolean } | null {
+  #join(transport: FrameTransport, result: HandshakeResult, expectedPeer: NodeId | undefined, graceMs: number): { error: EntangleError; sayBye: boolean } | typeof REDUNDANT | null {
     if (this.#closed) return { error: linkError('ENTANGLE_LINK_CLOSED', 'This node\'s links are closed.'), sayBye: true };
     const { peer } = result;
     if (expectedPeer !== undefined && expectedPeer !== peer) {
@@ -293,9 +307,9 @@ export class Links {
       }
       // Transports finishing their handshakes in different orders on the two sides: both keep the
       // one that ranks higher, so they cannot end up on different ones (and close both).
-      if (link.state === 'attached' && ranksAbove(link.dialler, result.dialler)) {
-        return { error: linkError('ENTANGLE_LINK_CLOSED', `Superseded by another transport to ${peer}.`), sayBye: false };
-      }
+      // Not an error for the caller: the peer is linked, over the transport both sides keep (two
+      // processes that already share a link, say a worker and its parent, and also meet over a socket).
+      if (link.state === 'attached' && ranksAbove(link.dialler, result.dialler)) return REDUNDANT;
       const error = link.attach(transport, result.peerLastReceived, result.peerMaxFrameBytes, result.dialler, graceMs);
       if (error !== null) {
         this.#lose(link, error, false, false);
@@ -378,6 +392,9 @@ export class Links {
 }
 
 type Dialler = Link['dialler'];
+
+/** #join's answer for a transport to a peer already linked over a transport that ranks higher: closed, and the attach succeeds. */
+const REDUNDANT = Symbol('redundant');
 
 /** An import failure surfaces in each handshake that uses the key; this only keeps it from being unhandled meanwhile. */
 function quiet(key: Promise<CryptoKey>): Promise<CryptoKey> {

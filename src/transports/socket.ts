@@ -1,0 +1,385 @@
+// A FrameTransport over any Node byte stream (net.Socket, tls.TLSSocket, a Unix socket, a child
+// process's extra stdio pipe: any stream.Duplex), and the shape every Node transport shares.
+//
+// Framing, both directions: each frame is a 4-byte big-endian unsigned length, then that many
+// bytes of the frame. Nothing else is on the stream: no preamble, no trailer, no padding. A
+// length of 0 is an empty frame. A length over the receiver's maxFrameBytes ends the connection
+// (ENTANGLE_LINK_FRAME_TOO_LARGE) before any of the frame is buffered. A clean close is the
+// stream's end (TCP FIN) at a frame boundary; an end inside a frame is a protocol error.
+
+import type { Duplex } from 'node:stream';
+import { EntangleError } from '../errors.ts';
+import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
+import type { FrameTransport } from '../link/transport.ts';
+
+/** What every Node transport adds to FrameTransport. */
+export interface NodeFrameTransport extends FrameTransport {
+  /** Keep (ref) or stop keeping (unref) the Node event loop alive for this transport's handle. */
+  ref(): void;
+  unref(): void;
+  /** Frames and bytes counted both ways (for stats and tests). Bytes are frame bytes, without framing. */
+  readonly stats: { framesSent: number; framesReceived: number; bytesSent: number; bytesReceived: number };
+}
+
+export interface SocketTransportOptions {
+  /** Largest frame accepted, in bytes (default: the link's default maxFrameBytes). A larger length header ends the connection before the frame is read: a peer cannot make us buffer an unbounded frame. */
+  readonly maxFrameBytes?: number;
+}
+
+/** The maxFrameBytes option of a Node transport, checked (construction may throw; send never does). */
+export function transportMaxFrameBytes(transport: string, value: number | undefined): number {
+  if (value === undefined) return DEFAULT_LINK_LIMITS.maxFrameBytes;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_FRAME_BYTES) {
+    throw new RangeError(`${transport}: maxFrameBytes must be an integer from 0 to ${MAX_FRAME_BYTES}.`);
+  }
+  return value;
+}
+
+const HEADER_BYTES = 4;
+
+/**
+ * Frames at least this long are written as their own Buffer view (gathered by cork/uncork into
+ * one writev), not copied behind their header. Below it, copying into one buffer per turn is
+ * cheaper than a stream write per frame (numbers on #write).
+ */
+const COPY_LIMIT = 4 * 1024;
+
+/** How long a closing socket waits for the peer's end before it is destroyed: a peer that never ends its side must not hold the handle forever. */
+const CLOSE_LINGER_MS = 5_000;
+
+interface RefHandle {
+  ref?(): unknown;
+  unref?(): unknown;
+  setNoDelay?(noDelay?: boolean): unknown;
+}
+
+export class SocketTransport implements NodeFrameTransport {
+  onframe: ((frame: Uint8Array) => void) | null = null;
+  onclose: ((error?: unknown) => void) | null = null;
+  readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly #socket: Duplex;
+  readonly #maxFrameBytes: number;
+
+  // Writing: frames sent this turn (or while the socket is full), written at the end of the turn.
+  #out: Uint8Array[] = [];
+  #flushQueued = false;
+  /** socket.write returned false: wait for 'drain'. */
+  #blocked = false;
+  /** No more sends: we closed, the peer ended, or the stream broke. */
+  #sendClosed = false;
+  /** We have called (or owe, once drained) socket.end(). */
+  #ending = false;
+
+  // Reading: chunks not yet consumed; `#head` is the read offset in the first.
+  #chunks: Buffer[] = [];
+  #head = 0;
+  #buffered = 0;
+  /** Length of the frame being read, or -1 while its header is awaited. */
+  #need = -1;
+  /** Frames are delivered (false once closed, broken, or the peer ended). */
+  #reading = true;
+
+  /** Why the transport ends, if it broke; the first reason wins. */
+  #error: unknown = undefined;
+  /** We asked for the close (close() or a failure we found): the end is not the peer's doing. */
+  #closedHere = false;
+  /** The peer ended its side at a frame boundary. */
+  #peerEnded = false;
+  #closeFired = false;
+  #linger: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(socket: Duplex, options: SocketTransportOptions = {}) {
+    this.#maxFrameBytes = transportMaxFrameBytes('SocketTransport', options.maxFrameBytes);
+    this.#socket = socket;
+    // We batch every turn's frames into one write ourselves, so Nagle's algorithm only adds delay
+    // (up to a delayed-ACK timeout on request/response traffic). A no-op on pipes.
+    (socket as RefHandle).setNoDelay?.(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    if (socket.destroyed) {
+      // Handed a dead stream: its 'close' may already be past.
+      this.#sendClosed = true;
+      this.#reading = false;
+      this.#error = new EntangleError('ENTANGLE_LINK_CLOSED', 'SocketTransport: the stream was already closed.');
+      queueMicrotask(this.#onClose);
+    }
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.#sendClosed) return;
+    if (frame.byteLength > MAX_FRAME_BYTES) {
+      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `SocketTransport: a frame of ${frame.byteLength} bytes does not fit the 4-byte length header.`));
+      return;
+    }
+    this.stats.framesSent++;
+    this.stats.bytesSent += frame.byteLength;
+    this.#out.push(frame);
+    if (!this.#flushQueued && !this.#blocked) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushTask);
+    }
+  }
+
+  /** Graceful: frames already sent are written, then our side ends; onclose follows once the peer has ended too. */
+  close(): void {
+    this.#reading = false;
+    this.#releaseChunks();
+    if (this.#closedHere || this.#closeFired) return;
+    this.#closedHere = true;
+    this.#sendClosed = true;
+    this.#end();
+  }
+
+  ref(): void {
+    (this.#socket as RefHandle).ref?.();
+  }
+
+  unref(): void {
+    (this.#socket as RefHandle).unref?.();
+  }
+
+  // --- writing ---
+
+  readonly #flushTask = (): void => {
+    this.#flushQueued = false;
+    if (!this.#blocked && this.#out.length > 0 && !this.#socket.destroyed) this.#write();
+  };
+
+  /**
+   * Writes everything queued in as few writes as it takes: runs of small frames are copied with
+   * their headers into one Buffer; a frame of COPY_LIMIT bytes or more goes as a view of its own
+   * bytes after a buffer ending with its header; several buffers are gathered by cork/uncork
+   * into one writev.
+   *
+   * Measured (Node 20.20, 2 cores, Unix socket, bursts of 1,000 frames, best of 7): 100-byte
+   * frames, one copied buffer 4.3 M frames/s, a cork/uncork write per header and per frame
+   * 1.4–1.8 M/s; 1 KiB 1.4 M vs 0.96 M; 4 KiB 0.40 M vs 0.41 M (even); 8 KiB 185 K vs 221 K;
+   * 64 KiB 12 K vs 27 K. Hence COPY_LIMIT = 4 KiB.
+   */
+  #write(): void {
+    const socket = this.#socket;
+    const frames = this.#out;
+    const count = frames.length;
+    this.#out = [];
+    const chunks: Uint8Array[] = [];
+    let runStart = 0;
+    let runBytes = 0;
+    for (let i = 0; i < count; i++) {
+      const length = frames[i]!.byteLength;
+      if (length < COPY_LIMIT) {
+        runBytes += HEADER_BYTES + length;
+      } else {
+        // A large frame ends the run: copy the run with this frame's header, then the frame as it is.
+        chunks.push(copyRun(frames, runStart, i, runBytes + HEADER_BYTES, length));
+        chunks.push(frames[i]!);
+        runStart = i + 1;
+        runBytes = 0;
+      }
+    }
+    if (runStart < count) chunks.push(copyRun(frames, runStart, count, runBytes, -1));
+    let ok: boolean;
+    if (chunks.length === 1) {
+      ok = socket.write(chunks[0]!);
+    } else {
+      socket.cork();
+      ok = true;
+      for (const chunk of chunks) ok = socket.write(chunk);
+      socket.uncork();
+    }
+    if (!ok && !socket.destroyed) {
+      this.#blocked = true;
+      socket.once('drain', this.#onDrain);
+    }
+  }
+
+  readonly #onDrain = (): void => {
+    this.#blocked = false;
+    if (this.#socket.destroyed) return;
+    if (this.#out.length > 0) this.#write();
+    if (!this.#blocked && this.#ending) this.#end();
+  };
+
+  /** Ends our side after what is queued; destroys the stream if the peer does not end in time. */
+  #end(): void {
+    this.#ending = true;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    if (this.#linger === null) {
+      this.#linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+      this.#linger.unref();
+    }
+    if (socket.writableEnded) return;
+    if (!this.#blocked && this.#out.length > 0) this.#write();
+    if (!this.#blocked) socket.end();
+  }
+
+  // --- reading ---
+
+  readonly #onData = (chunk: Buffer | string): void => {
+    if (!this.#reading) return;
+    if (typeof chunk === 'string') {
+      this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'SocketTransport: the stream yields strings (setEncoding was called): frames are bytes.'));
+      return;
+    }
+    if (chunk.byteLength === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    while (this.#reading) {
+      if (this.#need < 0) {
+        if (this.#buffered < HEADER_BYTES) return;
+        const length = this.#readHeader();
+        if (length > this.#maxFrameBytes) {
+          this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `SocketTransport: the peer announced a frame of ${length} bytes; maxFrameBytes is ${this.#maxFrameBytes}.`));
+          return;
+        }
+        this.#need = length;
+      }
+      if (this.#buffered < this.#need) return;
+      const frame = this.#take(this.#need);
+      this.#need = -1;
+      this.stats.framesReceived++;
+      this.stats.bytesReceived += frame.byteLength;
+      this.onframe?.(frame);
+    }
+  };
+
+  #readHeader(): number {
+    const first = this.#chunks[0]!;
+    if (this.#head + HEADER_BYTES <= first.byteLength) {
+      const length = first.readUInt32BE(this.#head);
+      this.#consume(HEADER_BYTES);
+      return length;
+    }
+    // The header spans chunks (rare): a byte at a time.
+    let length = 0;
+    for (let i = 0; i < HEADER_BYTES; i++) {
+      const chunk = this.#chunks[0]!;
+      length = length * 256 + chunk[this.#head]!;
+      this.#consume(1);
+    }
+    return length;
+  }
+
+  /** The next `length` bytes as a Uint8Array the link may keep: a view if they lie in one chunk (Node's chunks are never reused), else one copy. */
+  #take(length: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first === undefined || this.#head + length <= first.byteLength) {
+      const frame = first === undefined
+        ? new Uint8Array(0)
+        : new Uint8Array(first.buffer, first.byteOffset + this.#head, length);
+      if (length > 0) this.#consume(length);
+      return frame;
+    }
+    const frame = new Uint8Array(length);
+    let filled = 0;
+    let used = 0;
+    let head = this.#head;
+    while (filled < length) {
+      const chunk = this.#chunks[used]!;
+      const n = Math.min(chunk.byteLength - head, length - filled);
+      frame.set(chunk.subarray(head, head + n), filled);
+      filled += n;
+      head += n;
+      if (head === chunk.byteLength) {
+        used++;
+        head = 0;
+      }
+    }
+    // One splice for all the chunks used up: no shift per chunk for a frame spanning many.
+    this.#chunks.splice(0, used);
+    this.#head = head;
+    this.#buffered -= length;
+    return frame;
+  }
+
+  /** Skips `n` bytes that lie in the first chunk. */
+  #consume(n: number): void {
+    this.#head += n;
+    this.#buffered -= n;
+    if (this.#head === this.#chunks[0]!.byteLength) {
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
+
+  #releaseChunks(): void {
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    this.#need = -1;
+  }
+
+  // --- the end ---
+
+  readonly #onEnd = (): void => {
+    const inside = this.#need >= 0 || this.#buffered > 0;
+    if (this.#reading && inside) {
+      this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'SocketTransport: the peer ended the stream inside a frame.'));
+      return;
+    }
+    this.#peerEnded = true;
+    this.#reading = false;
+    this.#releaseChunks();
+    this.#sendClosed = true;
+    // Frames already sent still go out (the peer may still read), then our side ends too.
+    this.#end();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#error ??= error;
+  };
+
+  /** The stream is gone: report why, once. */
+  readonly #onClose = (): void => {
+    if (this.#linger !== null) {
+      clearTimeout(this.#linger);
+      this.#linger = null;
+    }
+    this.#reading = false;
+    this.#sendClosed = true;
+    this.#out = [];
+    this.#releaseChunks();
+    if (this.#closeFired) return;
+    this.#closeFired = true;
+    let error = this.#error;
+    if (error === undefined && !this.#closedHere && !this.#peerEnded) {
+      error = new EntangleError('ENTANGLE_LINK_CLOSED', 'SocketTransport: the stream was destroyed before either side ended it.');
+    }
+    const onclose = this.onclose;
+    this.onframe = null;
+    this.onclose = null;
+    onclose?.(error);
+  };
+
+  /** Breaks the transport: nothing more is sent or delivered; onclose(error) follows from the stream's 'close'. */
+  #fail(error: EntangleError): void {
+    this.#error ??= error;
+    this.#closedHere = true;
+    this.#reading = false;
+    this.#sendClosed = true;
+    this.#out = [];
+    this.#releaseChunks();
+    // An already destroyed stream has its 'close' coming (or past: the constructor saw to that).
+    if (!this.#socket.destroyed) this.#socket.destroy();
+  }
+}
+
+/** Frames `from` … `to - 1`, each behind its header, in one buffer of `bytes`; then the header of a following large frame of `nextLength` bytes (-1: none). */
+function copyRun(frames: readonly Uint8Array[], from: number, to: number, bytes: number, nextLength: number): Buffer {
+  const buffer = Buffer.allocUnsafe(bytes);
+  let pos = 0;
+  for (let j = from; j < to; j++) {
+    const frame = frames[j]!;
+    const length = frame.byteLength;
+    buffer[pos] = length >>> 24;
+    buffer[pos + 1] = length >>> 16;
+    buffer[pos + 2] = length >>> 8;
+    buffer[pos + 3] = length;
+    buffer.set(frame, pos + HEADER_BYTES);
+    pos += HEADER_BYTES + length;
+  }
+  if (nextLength >= 0) buffer.writeUInt32BE(nextLength, pos);
+  return buffer;
+}
