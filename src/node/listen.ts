@@ -22,7 +22,12 @@ import { localRealm, onPeerLost } from './realm.ts';
 
 export interface ListenOptions {
   /** ws://host:port/path, wss://…, tcp://host:port, tls://host:port or unix:/path. Port 0 picks a free one (see `server.url`). */
-  readonly url: string | URL;
+  readonly url?: string | URL;
+  /** Instead of `url`: a TCP (or with `tls`, TLS) server on host (default 127.0.0.1) and port (default 0)… */
+  readonly host?: string;
+  readonly port?: number;
+  /** …or a Unix socket at this path. */
+  readonly path?: string;
   /** A shared secret clients must prove (HMAC challenge–response; never sent). Without one, anyone who can connect is a peer. */
   readonly token?: string;
   /** Key and certificate for wss: and tls: (node:tls options). */
@@ -160,8 +165,8 @@ function reasonCode(error: unknown): EntangleErrorCode {
 
 /** Listens on `url`; resolves once bound, with the server (its `url` has the real port). */
 export async function listen(options: ListenOptions): Promise<Server> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('listen: options { url } are required.');
-  const endpoint = parseEndpoint(options.url);
+  if (typeof options !== 'object' || options === null) throw new TypeError('listen: options { url } (or { host, port } or { path }) are required.');
+  const endpoint = parseEndpoint(options.url ?? urlOf(options));
   if ((endpoint.scheme === 'wss' || endpoint.scheme === 'tls') && options.tls === undefined) {
     throw new TypeError(`listen: ${endpoint.scheme}: needs { tls: { key, cert } }.`);
   }
@@ -206,6 +211,17 @@ export async function listen(options: ListenOptions): Promise<Server> {
   }), (on) => (on ? net.ref() : net.unref()));
   localServers.set(url, { server, token: options.token });
   return server;
+}
+
+/** The URL that `{ host, port }` or `{ path }` stand for. */
+function urlOf(options: ListenOptions): string {
+  if (options.path !== undefined) {
+    if (options.host !== undefined || options.port !== undefined) throw new TypeError('listen: give a path or a host and port, not both.');
+    return `unix:${options.path}`;
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('listen: port must be an integer from 0 to 65535.');
+  return formatEndpoint({ scheme: options.tls === undefined ? 'tcp' : 'tls', host: options.host ?? '127.0.0.1', port });
 }
 
 function bind(server: NetServer, endpoint: Endpoint): Promise<void> {

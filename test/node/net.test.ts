@@ -154,3 +154,15 @@ test('node: a worker already linked to this process connects to its server too: 
     await server.close();
   }
 });
+
+test('node: listen({ host, port }) and listen({ path }) stand for tcp: and unix: URLs; bad combinations are TypeErrors', async () => {
+  const tcp = await listen({ port: 0 });
+  assert.match(tcp.url, /^tcp:\/\/127\.0\.0\.1:[1-9][0-9]*$/);
+  await tcp.close();
+  const path = socketPath();
+  const unix = await listen({ path });
+  assert.equal(unix.url, `unix:${path}`);
+  await unix.close();
+  await assert.rejects(listen({ path, port: 1 }), TypeError);
+  await assert.rejects(listen({ port: 70000 }), TypeError);
+});
