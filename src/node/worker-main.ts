@@ -40,6 +40,9 @@ async function main(): Promise<void> {
   const release = holdOpen();
   const realm = localRealm();
   const parent = await realm.attach(transport, { role: 'accept', graceMs: 0 });
+  // A dedicated worker ends with its owner (HTML; Node ends a thread's workers with it): a worker
+  // process whose parent is gone exits, whatever else (its own workers, sockets) would keep it running.
+  if (isMainThread) onPeerLost(parent, () => process.exit(0));
   // A parent lost before it hands over the port (it exited meanwhile) fails this worker: nothing else would end it.
   const bootstrap = await new Promise<MessagePort>((resolve, reject) => {
     const stop = onPeerLost(parent, reject);

@@ -3,7 +3,10 @@
 // a user does (the package's build), so the workers and this file share one entangle.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'entangle';
 import { Worker, type ErrorEvent } from 'entangle/node';
 import { agentUrl, collect, next, serverProcess } from './helpers.ts';
@@ -127,4 +130,25 @@ test('node: a port moved main → process A → thread inside A → over TCP to 
     server.child.kill('SIGKILL');
     await a.terminate();
   }
+});
+
+test('node process: a worker process whose parent dies exits too, even with a worker of its own running', async () => {
+  const parent = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/orphan-parent.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: parent.stdout! }).once('line', (line) => resolve(Number(line)));
+    parent.once('exit', (code) => reject(new Error(`parent exited (${code}) before printing the worker's pid`)));
+  });
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = performance.now() + 5000;
+  while (alive() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const orphaned = alive();
+  if (orphaned) process.kill(pid, 'SIGKILL');
+  assert.equal(orphaned, false, 'the worker process outlived its parent');
 });
