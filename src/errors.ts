@@ -64,6 +64,8 @@ export type EntangleErrorCode =
   | 'ENTANGLE_BAD_URL'
   /** Node: connect() could not reach the server (refused, DNS, TLS), or it closed before a port arrived. */
   | 'ENTANGLE_CONNECT_FAILED'
+  /** Node: a server refused a connection because maxPendingHandshakes handshakes were already in progress. */
+  | 'ENTANGLE_SERVER_BUSY'
   /** Node: a worker could not be started, or exited before its link came up. */
   | 'ENTANGLE_WORKER_FAILED';
 

@@ -45,7 +45,7 @@ export interface ServerStats {
   readonly accepted: number;
   /** Handshakes in progress. */
   readonly pending: number;
-  /** Connections refused before or during the handshake, by code (ENTANGLE_LINK_AUTH, …_HANDSHAKE_TIMEOUT, …). */
+  /** Connections refused before or during the handshake, by code (ENTANGLE_LINK_AUTH, …_HANDSHAKE_TIMEOUT, ENTANGLE_SERVER_BUSY, …). */
   readonly refused: Readonly<Partial<Record<EntangleErrorCode, number>>>;
   /** Peers lost after their handshake, by code (…_CLOSED, …_FRAME_TOO_LARGE, ENTANGLE_ROUTING_FORBIDDEN, …). */
   readonly lost: Readonly<Partial<Record<EntangleErrorCode, number>>>;
@@ -115,7 +115,7 @@ export class Server extends EventTarget {
     const stats = this.#stats;
     const max = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
     if (stats.pending >= max) {
-      count(stats.refused, 'ENTANGLE_LINK_HANDSHAKE_TIMEOUT');
+      count(stats.refused, 'ENTANGLE_SERVER_BUSY');
       transport.close();
       return;
     }

@@ -18,7 +18,7 @@ import type { FrameTransport } from '../link/transport.ts';
 import { SocketTransport } from '../transports/socket.ts';
 import { WorkerPortTransport } from '../transports/worker-port.ts';
 import { ErrorEvent } from './error-event.ts';
-import { localRealm } from './realm.ts';
+import { holdOpen, localRealm } from './realm.ts';
 import { BOOTSTRAP_ENV, LINK_FD, type WorkerInit } from './worker-init.ts';
 
 export interface WorkerOptions {
@@ -100,6 +100,17 @@ export class Worker extends EventTarget {
 
   /** Runs the link, then hands the worker its parentPort. A worker that exits first leaves the port closed. */
   async #link(transport: FrameTransport, port: MessagePort, exited: Promise<number>): Promise<void> {
+    // Until the port is handed over it is not yet entangled across a link, so nothing else keeps
+    // this process alive for it: a listener on the other end must not see the process exit first.
+    const release = holdOpen();
+    try {
+      await this.#handOver(transport, port, exited);
+    } finally {
+      release();
+    }
+  }
+
+  async #handOver(transport: FrameTransport, port: MessagePort, exited: Promise<number>): Promise<void> {
     const realm = localRealm();
     let child: string;
     try {

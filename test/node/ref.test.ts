@@ -118,9 +118,7 @@ for (const type of ['thread', 'process'] as const) {
       assertPrompt(refd, 'terminated');
     });
 
-    test('a (todo): a listening port whose peer is still on its way to a starting, unref()\'d Worker keeps the process alive', {
-      todo: 'the port is not routed until the worker\'s link is up, and same-node ports never keep a process alive: the process exits while hasRef() is true, and the message is lost',
-    }, async () => {
+    test('a: a listening port whose peer is still on its way to a starting, unref()\'d Worker keeps the process alive', async () => {
       const run = await runChild(['port-early', type, 'close']);
       assert.equal(run.code, 0);
       assert.equal(run.line('listening').hasRef, true);
