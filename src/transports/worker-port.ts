@@ -17,8 +17,9 @@ export interface WorkerPortTransportOptions {
 
 /**
  * Frames of at least this many bytes that own their whole ArrayBuffer are transferred (no copy);
- * smaller ones are copied by the structured clone. Measured (Node 20.20, 2 cores, Worker,
- * bursts of 1,000 fresh frames, best of 4): copying is 10–25% faster up to 2 KiB (100 bytes:
+ * smaller ones are copied by the structured clone. Measured (Node 20.20, 2 cores, a Worker
+ * counting what it receives, bursts of 1,000 fresh frames, ranges over several runs on a busy
+ * machine): copying is 10–25% faster up to 2 KiB (100 bytes:
  * 204–331 K frames/s copied vs 151–265 K transferred; 1 KiB 378–392 K vs 342–370 K); from
  * 4 KiB transferring wins (4 KiB 265 K vs 299 K, 64 KiB 26–40 K vs 69–81 K, 1 MiB 2.0–2.5 K vs
  * 9.2–10.8 K).

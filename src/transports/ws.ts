@@ -181,6 +181,8 @@ export class WebSocketTransport implements NodeFrameTransport {
     if (error === undefined && code === MESSAGE_TOO_BIG) {
       error = new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', 'WebSocketTransport: closed with 1009: a message was over the receiver\'s maxPayload.');
     } else if (error === undefined && !this.#abortedHere && code !== NORMAL && code !== GOING_AWAY && code !== NO_STATUS) {
+      // 1005 is clean too: a completed closing handshake whose close frame carried no code
+      // (what a bare ws.close() sends). 1006, an end without a close frame, is not.
       error = new EntangleError('ENTANGLE_LINK_CLOSED', `WebSocketTransport: the WebSocket closed with code ${code}.`);
     }
     const onclose = this.onclose;

@@ -1,0 +1,267 @@
+// SocketTransport: length-prefixed frames over a Unix socket, TCP and TLS (whole, in order, both
+// ways), Links over each, oversize headers refused before the body, abrupt ends, backpressure,
+// and the parser on chunks split anywhere.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import { test, type TestContext } from 'node:test';
+import tls from 'node:tls';
+import { SocketTransport } from '../../src/transports/socket.ts';
+import {
+  assertCode, assertFrame, checkFrames, checkGracefulClose, checkLinks, frameOf, record, turns, waitFor,
+  type TransportPair,
+} from './helpers.ts';
+
+/** Resolves when the socket's 'close' has been emitted (now or later). */
+function socketClosed(socket: net.Socket): Promise<void> {
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** A server and a connected client socket; both closed (and the server too) after the test. */
+async function socketPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise<{ client: net.Socket; server: net.Socket }> {
+  let server: net.Server;
+  const accepted = new Promise<net.Socket>((resolve) => {
+    server = kind === 'tls'
+      ? tls.createServer({ key: tlsFiles!.key, cert: tlsFiles!.cert }, resolve)
+      : net.createServer(resolve);
+  });
+  let unixPath: string | null = null;
+  let client: net.Socket;
+  if (kind === 'unix') {
+    unixPath = path.join(os.tmpdir(), `entangle-socket-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
+    await new Promise<void>((resolve) => server!.listen(unixPath!, resolve));
+    client = net.connect(unixPath);
+  } else {
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server!.address() as net.AddressInfo;
+    client = kind === 'tls'
+      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: tlsFiles!.cert })
+      : net.connect(port, '127.0.0.1');
+  }
+  const connected = new Promise<void>((resolve, reject) => {
+    client.once(kind === 'tls' ? 'secureConnect' : 'connect', resolve);
+    client.once('error', reject);
+  });
+  const [serverSide] = await Promise.all([accepted, connected]);
+  t.after(async () => {
+    client.destroy();
+    serverSide.destroy();
+    await Promise.all([socketClosed(client), socketClosed(serverSide)]);
+    await new Promise((resolve) => server.close(resolve));
+    if (unixPath !== null) rmSync(unixPath, { force: true });
+  });
+  return { client, server: serverSide };
+}
+
+async function transportPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise<TransportPair & { client: net.Socket; server: net.Socket }> {
+  const { client, server } = await socketPair(t, kind);
+  return {
+    client,
+    server,
+    a: new SocketTransport(client),
+    b: new SocketTransport(server),
+    closed: Promise.all([socketClosed(client), socketClosed(server)]).then(() => {}),
+  };
+}
+
+/** A self-signed certificate for localhost, made by openssl at test time (nothing downloaded). */
+let tlsFiles: { key: Buffer; cert: Buffer } | null = null;
+let tlsSkip: string | false = false;
+try {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'entangle-tls-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+      '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    tlsFiles = { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} catch (error) {
+  tlsSkip = `openssl is not available to make a test certificate (${(error as Error).message.split('\n')[0]})`;
+}
+
+for (const kind of ['unix', 'tcp', 'tls'] as const) {
+  const skip = kind === 'tls' ? tlsSkip : false;
+
+  test(`socket (${kind}): frames of 0 B to 1 MiB + 7 and 1,000 small ones in one turn arrive whole and in order, both ways`, { skip }, async (t) => {
+    await checkFrames(await transportPair(t, kind));
+  });
+
+  test(`socket (${kind}): close() is graceful — frames sent before it arrive, then both ends see onclose(undefined)`, { skip }, async (t) => {
+    await checkGracefulClose(await transportPair(t, kind));
+  });
+
+  test(`socket (${kind}): a Links handshake and messages over it, without a token; links.close() loses the peer on both sides and leaves nothing`, { skip }, async (t) => {
+    await checkLinks(await transportPair(t, kind));
+  });
+
+  test(`socket (${kind}): the same with a token`, { skip }, async (t) => {
+    await checkLinks(await transportPair(t, kind), 'a shared secret');
+  });
+}
+
+test('socket: a header claiming 4 GiB ends the connection with ENTANGLE_LINK_FRAME_TOO_LARGE before any body arrives', async (t) => {
+  const { client, server } = await socketPair(t, 'tcp');
+  const transport = new SocketTransport(server);
+  const got = record(transport);
+  client.on('error', () => {}); // the server's destroy may reset the connection
+  client.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff));
+  await waitFor(() => got.closes.length > 0, 'onclose');
+  assert.equal(got.closes.length, 1);
+  assertCode(got.closes[0], 'ENTANGLE_LINK_FRAME_TOO_LARGE');
+  assert.equal(got.frames.length, 0);
+  assert.ok(server.destroyed);
+  transport.send(frameOf(1, 10)); // after the close: dropped, no throw
+  await turns();
+  assert.equal(got.closes.length, 1);
+});
+
+test('socket: maxFrameBytes is exact — a frame of maxFrameBytes passes, one byte more is refused as soon as its header arrives', async (t) => {
+  const { client, server } = await socketPair(t, 'unix');
+  const sender = new SocketTransport(client);
+  const receiver = new SocketTransport(server, { maxFrameBytes: 1000 });
+  const got = record(receiver);
+  const sent = record(sender);
+  sender.send(frameOf(1, 1000));
+  await waitFor(() => got.frames.length === 1, 'the frame of maxFrameBytes');
+  client.write(Uint8Array.of(0, 0, 0x03, 0xe9)); // 1001: the header only
+  await waitFor(() => got.closes.length === 1 && sent.closes.length === 1, 'both ends closed');
+  assertCode(got.closes[0], 'ENTANGLE_LINK_FRAME_TOO_LARGE');
+  assertFrame(got.frames[0], 1, 1000);
+});
+
+test('socket: the other side reset (resetAndDestroy) → onclose exactly once, with an Error; sends afterwards do not throw', async (t) => {
+  const { client, server } = await socketPair(t, 'tcp');
+  const transport = new SocketTransport(client);
+  const got = record(transport);
+  server.resetAndDestroy();
+  await waitFor(() => got.closes.length > 0, 'onclose');
+  transport.send(frameOf(1, 10));
+  transport.close();
+  await turns();
+  assert.equal(got.closes.length, 1);
+  assert.ok(got.closes[0] instanceof Error);
+  assert.equal((got.closes[0] as NodeJS.ErrnoException).code, 'ECONNRESET');
+});
+
+test('socket: the other side destroyed mid-stream while we send → onclose exactly once; a plain destroy() is a FIN: a clean end', async (t) => {
+  const { client, server } = await socketPair(t, 'unix');
+  const transport = new SocketTransport(client);
+  const got = record(transport);
+  server.destroy();
+  // Keep sending into the dead socket: EPIPE (or the end) must come through onclose, never as an uncaught error.
+  for (let turn = 0; turn < 20 && got.closes.length === 0; turn++) {
+    for (let i = 0; i < 100; i++) transport.send(frameOf(i, 1000));
+    await turns(1);
+  }
+  await waitFor(() => got.closes.length > 0, 'onclose');
+  await turns();
+  assert.equal(got.closes.length, 1);
+  assert.ok(got.closes[0] === undefined || got.closes[0] instanceof Error);
+});
+
+test('socket: our own socket destroyed by someone else → onclose with ENTANGLE_LINK_CLOSED', async (t) => {
+  const { client } = await socketPair(t, 'unix');
+  const transport = new SocketTransport(client);
+  const got = record(transport);
+  client.destroy();
+  await waitFor(() => got.closes.length > 0, 'onclose');
+  assertCode(got.closes[0], 'ENTANGLE_LINK_CLOSED');
+});
+
+test('socket: the peer ending inside a frame is ENTANGLE_LINK_PROTOCOL', async (t) => {
+  const { client, server } = await socketPair(t, 'unix');
+  const transport = new SocketTransport(server);
+  const got = record(transport);
+  client.end(Uint8Array.of(0, 0, 0, 10, 1, 2, 3));
+  await waitFor(() => got.closes.length > 0, 'onclose');
+  assertCode(got.closes[0], 'ENTANGLE_LINK_PROTOCOL');
+  assert.equal(got.frames.length, 0);
+});
+
+test('socket: a peer that stops reading fills the socket; the frames queue meanwhile and all arrive in order once it reads', async (t) => {
+  const { client, server } = await socketPair(t, 'unix');
+  const sender = new SocketTransport(client);
+  server.pause();
+  const size = 64 * 1024;
+  const count = 256; // 16 MiB: far more than a socket buffer holds
+  for (let i = 0; i < count; i++) sender.send(frameOf(i, size));
+  await waitFor(() => client.writableNeedDrain, 'the socket to be full');
+  for (let i = 0; i < 10; i++) sender.send(frameOf(count + i, 10)); // queued behind the full socket
+  const receiver = new SocketTransport(server);
+  const got = record(receiver);
+  server.resume();
+  await waitFor(() => got.frames.length === count + 10, 'every frame');
+  for (let i = 0; i < count; i++) assertFrame(got.frames[i], i, size);
+  for (let i = 0; i < 10; i++) assertFrame(got.frames[count + i], count + i, 10);
+});
+
+test('socket: frames split across chunks anywhere (a byte at a time, headers across chunks, many per chunk) are reassembled', async () => {
+  const written: Buffer[] = [];
+  const duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(chunk);
+      callback();
+    },
+  });
+  const transport = new SocketTransport(duplex, { maxFrameBytes: 5000 });
+  const got = record(transport);
+  const frames = [frameOf(0, 0), frameOf(1, 1), frameOf(2, 5), frameOf(3, 300), frameOf(4, 4096), frameOf(5, 3)];
+  const wire = Buffer.concat(frames.flatMap((f) => {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(f.byteLength);
+    return [header, f];
+  }));
+  for (let i = 0; i < wire.length; i++) duplex.push(wire.subarray(i, i + 1)); // a byte at a time
+  duplex.push(wire); // all in one chunk
+  for (let i = 0; i < wire.length; i += 3) duplex.push(wire.subarray(i, i + 3)); // headers across chunks
+  await waitFor(() => got.frames.length === 3 * frames.length, 'every frame');
+  for (let round = 0; round < 3; round++) {
+    frames.forEach((f, i) => assertFrame(got.frames[round * frames.length + i], i, f.byteLength));
+  }
+  for (const frame of got.frames) assert.equal(Object.getPrototypeOf(frame), Uint8Array.prototype, 'Uint8Array, not Buffer');
+  // One write for everything sent in a turn, each frame behind its 4-byte length.
+  transport.send(Uint8Array.of(7));
+  transport.send(new Uint8Array(0));
+  transport.send(Uint8Array.of(8, 9));
+  await turns(2);
+  assert.equal(written.length, 1);
+  assert.deepEqual([...written[0]!], [0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 0, 0, 2, 8, 9]);
+  transport.close();
+  duplex.push(null);
+  await waitFor(() => got.closes.length === 1, 'onclose');
+  assert.deepEqual(got.closes, [undefined]);
+});
+
+test('socket: ref() and unref() forward to the socket; the transport itself leaves the ref state alone', async (t) => {
+  const { client } = await socketPair(t, 'unix');
+  const calls: string[] = [];
+  const original = { ref: client.ref.bind(client), unref: client.unref.bind(client) };
+  client.ref = () => (calls.push('ref'), original.ref());
+  client.unref = () => (calls.push('unref'), original.unref());
+  const transport = new SocketTransport(client);
+  assert.deepEqual(calls, []);
+  transport.unref();
+  transport.ref();
+  assert.deepEqual(calls, ['unref', 'ref']);
+});
+
+test('socket: a stream already destroyed when wrapped → onclose(ENTANGLE_LINK_CLOSED), asynchronously', async () => {
+  const duplex = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+  duplex.destroy();
+  await turns();
+  const transport = new SocketTransport(duplex);
+  const got = record(transport);
+  assert.equal(got.closes.length, 0);
+  await turns();
+  assert.equal(got.closes.length, 1);
+  assertCode(got.closes[0], 'ENTANGLE_LINK_CLOSED');
+});
