@@ -95,7 +95,8 @@ export class Handshake {
       nonce: this.#nonce,
       maxFrameBytes: this.#params.maxFrameBytes,
     });
-    this.#send(this.#ourHello);
+    // A copy goes out: the MAC is computed over our hello later, and a transport may transfer (detach) what it sends.
+    this.#send(this.#ourHello.slice());
   }
 
   #send(bytes: Uint8Array): void {

@@ -7,7 +7,7 @@
  * Once a transport is attached to a Links table, the table owns `onframe` and `onclose`.
  */
 export interface FrameTransport {
-  /** Queue one frame. May copy or keep the bytes: the link never writes to a buffer it has sent. Frames sent after close are dropped. */
+  /** Queue one frame. May copy, keep or transfer (detach) the bytes: the link never reads or writes a frame after sending it. Frames sent after close are dropped. */
   send(frame: Uint8Array): void;
   /** Close both directions; frames already sent should still be delivered (a graceful close), and `onclose` follows on both sides. */
   close(): void;
