@@ -7,6 +7,7 @@ import { clonesPerSecond } from './clone.js';
 import { codecContenders } from './codec.js';
 import { fresh64k, float64MiB, graph, KIB_64, SHARED_64K, smallObject, STRING_64 } from './fixtures.js';
 import { alternate, percentile } from './harness.js';
+import { nodeCases } from './node-cases.js';
 import { routingCases } from './routing.js';
 
 /** Window of unacknowledged messages in throughput runs (shared/perf-baselines.md's method). */
@@ -191,6 +192,7 @@ export const cases = [
     sizeGoal: { atMost: 1.1 },
   }),
   ...routingCases,
+  ...nodeCases,
 ];
 
 /** The graph, node by node (deepStrictEqual would walk the shared links as a tree: exponential). */
