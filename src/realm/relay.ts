@@ -36,7 +36,7 @@ const HEADER_BYTES = 2 + 2 * ID_BYTES;
 export interface RelayLimits {
   /** Most nodes an envelope passes through, and most envelopes nested in one. Stops routing loops (inconsistent routes on two nodes) from circling an envelope forever. */
   readonly maxRelayHops: number;
-  /** Most nodes reached through others. Stops a neighbour that makes up node ids from growing the route table without bound: past it, new nodes are not learned (and cannot be answered). */
+  /** Most nodes reached through others (and most lost nodes remembered). Stops a neighbour that makes up node ids from growing the route table without bound: past it, new nodes are not learned (and cannot be answered). */
   readonly maxRoutes: number;
 }
 
@@ -78,7 +78,7 @@ export class Relay {
   readonly #via = new Map<NodeId, NodeId>();
   /** Node → nodes whose traffic with it passed through here: told when it is lost. */
   readonly #users = new Map<NodeId, Set<NodeId>>();
-  /** Nodes lost for good (node ids are new at every start: a lost id never comes back). */
+  /** Nodes lost for good (node ids are new at every start: a lost id never comes back), oldest first, at most maxRoutes. */
   readonly #gone = new Set<NodeId>();
   /** The neighbour the last `send` went to: its link's sequence number is what `send` returned. */
   lastHop: NodeId | null = null;
@@ -213,6 +213,11 @@ export class Relay {
       }
     }
     for (const n of lost) this.#via.delete(n);
+    // Bounded as the routes are: forgetting the oldest lost ids only lets a late event from one be relayed (and dropped) again.
+    for (const n of this.#gone) {
+      if (this.#gone.size <= this.#maxRoutes) break;
+      this.#gone.delete(n);
+    }
     for (const n of lost) {
       const users = this.#users.get(n);
       this.#users.delete(n);
