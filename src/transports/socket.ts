@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { EntangleError } from '../errors.ts';
 import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
 import type { FrameTransport } from '../link/transport.ts';
-import { EarlyFrames } from './early-frames.ts';
+import { FrameInbox, type FrameListener } from './frame-inbox.ts';
 
 /** What every Node transport adds to FrameTransport. */
 export interface NodeFrameTransport extends FrameTransport {
@@ -55,29 +55,17 @@ interface RefHandle {
 }
 
 export class SocketTransport implements NodeFrameTransport {
-  #onframe: ((frame: Uint8Array) => void) | null = null;
-  /** Frames from before the first onframe (early-frames.ts). */
-  readonly #early: EarlyFrames;
+  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
+  readonly #inbox: FrameInbox;
 
-  get onframe(): ((frame: Uint8Array) => void) | null {
-    return this.#onframe;
+  get onframe(): FrameListener | null {
+    return this.#inbox.listener;
   }
 
-  set onframe(listener: ((frame: Uint8Array) => void) | null) {
-    this.#onframe = listener;
-    if (listener !== null) {
-      this.#early.release((frame) => {
-        if (this.#onframe === null) return false;
-        this.#onframe(frame);
-        return true;
-      });
-    }
+  set onframe(listener: FrameListener | null) {
+    this.#inbox.listener = listener;
   }
 
-  #deliver(frame: Uint8Array): void {
-    if (this.#early.holds(this.#onframe !== null)) this.#early.keep(frame);
-    else this.#onframe?.(frame);
-  }
   onclose: ((error?: unknown) => void) | null = null;
   readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   readonly #socket: Duplex;
@@ -117,7 +105,7 @@ export class SocketTransport implements NodeFrameTransport {
 
   constructor(socket: Duplex, options: SocketTransportOptions = {}) {
     this.#maxFrameBytes = transportMaxFrameBytes('SocketTransport', options.maxFrameBytes);
-    this.#early = new EarlyFrames(this.#maxFrameBytes);
+    this.#inbox = new FrameInbox(this.#maxFrameBytes);
     this.#socket = socket;
     // We batch every turn's frames into one write ourselves, so Nagle's algorithm only adds delay
     // (up to a delayed-ACK timeout on request/response traffic). A no-op on pipes.
@@ -289,7 +277,7 @@ export class SocketTransport implements NodeFrameTransport {
       this.#need = -1;
       this.stats.framesReceived++;
       this.stats.bytesReceived += frame.byteLength;
-      this.#deliver(frame);
+      this.#inbox.deliver(frame);
     }
   };
 
@@ -315,7 +303,7 @@ export class SocketTransport implements NodeFrameTransport {
       this.#buffered = end - pos;
       this.stats.framesReceived++;
       this.stats.bytesReceived += length;
-      this.#deliver(frame);
+      this.#inbox.deliver(frame);
       if (!this.#reading) return;
     }
     if (pos === end) {

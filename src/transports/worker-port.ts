@@ -5,7 +5,7 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { EntangleError } from '../errors.ts';
 import { transportMaxFrameBytes, type NodeFrameTransport } from './socket.ts';
-import { EarlyFrames } from './early-frames.ts';
+import { FrameInbox, type FrameListener } from './frame-inbox.ts';
 
 export interface WorkerPortTransportOptions {
   /** Largest frame accepted, in bytes (default: the link's default maxFrameBytes). The message is already cloned when it is checked: this bounds what the link is handed, not what the thread received. */
@@ -33,29 +33,17 @@ const TRANSFER_MIN_BYTES = 4 * 1024;
 type Endpoint = MessagePort | Worker;
 
 export class WorkerPortTransport implements NodeFrameTransport {
-  #onframe: ((frame: Uint8Array) => void) | null = null;
-  /** Frames from before the first onframe (early-frames.ts). */
-  readonly #early: EarlyFrames;
+  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
+  readonly #inbox: FrameInbox;
 
-  get onframe(): ((frame: Uint8Array) => void) | null {
-    return this.#onframe;
+  get onframe(): FrameListener | null {
+    return this.#inbox.listener;
   }
 
-  set onframe(listener: ((frame: Uint8Array) => void) | null) {
-    this.#onframe = listener;
-    if (listener !== null) {
-      this.#early.release((frame) => {
-        if (this.#onframe === null) return false;
-        this.#onframe(frame);
-        return true;
-      });
-    }
+  set onframe(listener: FrameListener | null) {
+    this.#inbox.listener = listener;
   }
 
-  #deliver(frame: Uint8Array): void {
-    if (this.#early.holds(this.#onframe !== null)) this.#early.keep(frame);
-    else this.#onframe?.(frame);
-  }
   onclose: ((error?: unknown) => void) | null = null;
   readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   readonly #endpoint: Endpoint;
@@ -71,7 +59,7 @@ export class WorkerPortTransport implements NodeFrameTransport {
 
   constructor(endpoint: Endpoint, options: WorkerPortTransportOptions = {}) {
     this.#maxFrameBytes = transportMaxFrameBytes('WorkerPortTransport', options.maxFrameBytes);
-    this.#early = new EarlyFrames(this.#maxFrameBytes);
+    this.#inbox = new FrameInbox(this.#maxFrameBytes);
     this.#endpoint = endpoint;
     this.#isWorker = endpoint instanceof Worker;
     this.#onExit = options.onExit;
@@ -156,7 +144,7 @@ export class WorkerPortTransport implements NodeFrameTransport {
     }
     this.stats.framesReceived++;
     this.stats.bytesReceived += value.byteLength;
-    this.#deliver(value);
+    this.#inbox.deliver(value);
   };
 
   readonly #onMessageError = (error: Error): void => {

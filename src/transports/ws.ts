@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { EntangleError } from '../errors.ts';
 import { transportMaxFrameBytes, type NodeFrameTransport } from './socket.ts';
-import { EarlyFrames } from './early-frames.ts';
+import { FrameInbox, type FrameListener } from './frame-inbox.ts';
 
 export interface WebSocketTransportOptions {
   /** Largest message accepted, in bytes (default: the link's default maxFrameBytes). Give the WebSocket the same `maxPayload` so that ws refuses a larger one before buffering it. */
@@ -29,29 +29,17 @@ const MESSAGE_TOO_BIG = 1009;
 const INTERNAL_ERROR = 1011;
 
 export class WebSocketTransport implements NodeFrameTransport {
-  #onframe: ((frame: Uint8Array) => void) | null = null;
-  /** Frames from before the first onframe (early-frames.ts). */
-  readonly #early: EarlyFrames;
+  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
+  readonly #inbox: FrameInbox;
 
-  get onframe(): ((frame: Uint8Array) => void) | null {
-    return this.#onframe;
+  get onframe(): FrameListener | null {
+    return this.#inbox.listener;
   }
 
-  set onframe(listener: ((frame: Uint8Array) => void) | null) {
-    this.#onframe = listener;
-    if (listener !== null) {
-      this.#early.release((frame) => {
-        if (this.#onframe === null) return false;
-        this.#onframe(frame);
-        return true;
-      });
-    }
+  set onframe(listener: FrameListener | null) {
+    this.#inbox.listener = listener;
   }
 
-  #deliver(frame: Uint8Array): void {
-    if (this.#early.holds(this.#onframe !== null)) this.#early.keep(frame);
-    else this.#onframe?.(frame);
-  }
   onclose: ((error?: unknown) => void) | null = null;
   readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   readonly #ws: WebSocket;
@@ -71,7 +59,7 @@ export class WebSocketTransport implements NodeFrameTransport {
 
   constructor(ws: WebSocket, options: WebSocketTransportOptions = {}) {
     this.#maxFrameBytes = transportMaxFrameBytes('WebSocketTransport', options.maxFrameBytes);
-    this.#early = new EarlyFrames(this.#maxFrameBytes);
+    this.#inbox = new FrameInbox(this.#maxFrameBytes);
     this.#ws = ws;
     // 'nodebuffer' is the one type ws delivers without a copy: a view into the socket's chunk
     // (or one concatenation for a fragmented message). 'arraybuffer' copies every message that
@@ -180,7 +168,7 @@ export class WebSocketTransport implements NodeFrameTransport {
         : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.stats.framesReceived++;
     this.stats.bytesReceived += length;
-    this.#deliver(frame);
+    this.#inbox.deliver(frame);
   };
 
   readonly #onError = (error: Error & { code?: string }): void => {
