@@ -64,8 +64,9 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
 /**
  * Opens the raw connection and hands it to `attach` in the same turn as it opens: the server's
  * hello can arrive with the connection (ws emits the message that came in the upgrade response's
- * packet right after 'open', before a promise continuation would run), and a transport drops
- * frames while nothing is attached. Its failures (refused, TLS, timeout) are ENTANGLE_CONNECT_FAILED.
+ * packet right after 'open', before a promise continuation would run). The transports keep such
+ * frames until the link listens (frame-inbox.ts); attaching at once is the simpler guarantee.
+ * Its failures (refused, TLS, timeout) are ENTANGLE_CONNECT_FAILED.
  */
 function dial(endpoint: Endpoint, options: ConnectOptions, maxFrameBytes: number, timeoutMs: number, attach: (transport: NodeFrameTransport) => Promise<NodeId>): Promise<NodeId> {
   const where = formatEndpoint(endpoint);
