@@ -9,31 +9,12 @@
 
 import type { Duplex } from 'node:stream';
 import { EntangleError } from '../errors.ts';
-import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
-import type { FrameTransport } from '../link/transport.ts';
-import { FrameInbox, type FrameListener } from './frame-inbox.ts';
-
-/** What every Node transport adds to FrameTransport. */
-export interface NodeFrameTransport extends FrameTransport {
-  /** Keep (ref) or stop keeping (unref) the Node event loop alive for this transport's handle. */
-  ref(): void;
-  unref(): void;
-  /** Frames and bytes counted both ways (for stats and tests). Bytes are frame bytes, without framing. */
-  readonly stats: { framesSent: number; framesReceived: number; bytesSent: number; bytesReceived: number };
-}
+import { MAX_FRAME_BYTES } from '../link/limits.ts';
+import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
 export interface SocketTransportOptions {
   /** Largest frame accepted, in bytes (default: the link's default maxFrameBytes). A larger length header ends the connection before the frame is read: a peer cannot make us buffer an unbounded frame. */
   readonly maxFrameBytes?: number;
-}
-
-/** The maxFrameBytes option of a Node transport, checked (construction may throw; send never does). */
-export function transportMaxFrameBytes(transport: string, value: number | undefined): number {
-  if (value === undefined) return DEFAULT_LINK_LIMITS.maxFrameBytes;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_FRAME_BYTES) {
-    throw new RangeError(`${transport}: maxFrameBytes must be an integer from 0 to ${MAX_FRAME_BYTES}.`);
-  }
-  return value;
 }
 
 const HEADER_BYTES = 4;
@@ -54,22 +35,8 @@ interface RefHandle {
   setNoDelay?(noDelay?: boolean): unknown;
 }
 
-export class SocketTransport implements NodeFrameTransport {
-  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
-  readonly #inbox: FrameInbox;
-
-  get onframe(): FrameListener | null {
-    return this.#inbox.listener;
-  }
-
-  set onframe(listener: FrameListener | null) {
-    this.#inbox.listener = listener;
-  }
-
-  onclose: ((error?: unknown) => void) | null = null;
-  readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+export class SocketTransport extends NodeTransportBase implements NodeFrameTransport {
   readonly #socket: Duplex;
-  readonly #maxFrameBytes: number;
 
   // Writing: frames sent this turn (or while the socket is full), written at the end of the turn.
   #out: Uint8Array[] = [];
@@ -104,8 +71,7 @@ export class SocketTransport implements NodeFrameTransport {
   #linger: ReturnType<typeof setTimeout> | null = null;
 
   constructor(socket: Duplex, options: SocketTransportOptions = {}) {
-    this.#maxFrameBytes = transportMaxFrameBytes('SocketTransport', options.maxFrameBytes);
-    this.#inbox = new FrameInbox(this.#maxFrameBytes);
+    super('SocketTransport', options.maxFrameBytes);
     this.#socket = socket;
     // We batch every turn's frames into one write ourselves, so Nagle's algorithm only adds delay
     // (up to a delayed-ACK timeout on request/response traffic). A no-op on pipes.
@@ -266,7 +232,7 @@ export class SocketTransport implements NodeFrameTransport {
       if (this.#need < 0) {
         if (this.#buffered < HEADER_BYTES) return;
         const length = this.#readHeader();
-        if (length > this.#maxFrameBytes) {
+        if (length > this.maxFrameBytes) {
           this.#failTooLarge(length);
           return;
         }
@@ -277,7 +243,7 @@ export class SocketTransport implements NodeFrameTransport {
       this.#need = -1;
       this.stats.framesReceived++;
       this.stats.bytesReceived += frame.byteLength;
-      this.#inbox.deliver(frame);
+      this.inbox.deliver(frame);
     }
   };
 
@@ -291,7 +257,7 @@ export class SocketTransport implements NodeFrameTransport {
     let pos = this.#head;
     while (end - pos >= HEADER_BYTES) {
       const length = chunk.readUInt32BE(pos);
-      if (length > this.#maxFrameBytes) {
+      if (length > this.maxFrameBytes) {
         this.#failTooLarge(length);
         return;
       }
@@ -303,7 +269,7 @@ export class SocketTransport implements NodeFrameTransport {
       this.#buffered = end - pos;
       this.stats.framesReceived++;
       this.stats.bytesReceived += length;
-      this.#inbox.deliver(frame);
+      this.inbox.deliver(frame);
       if (!this.#reading) return;
     }
     if (pos === end) {
@@ -427,7 +393,7 @@ export class SocketTransport implements NodeFrameTransport {
   };
 
   #failTooLarge(length: number): void {
-    this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `SocketTransport: the peer announced a frame of ${length} bytes; maxFrameBytes is ${this.#maxFrameBytes}.`));
+    this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `SocketTransport: the peer announced a frame of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
   }
 
   /** Breaks the transport: nothing more is sent or delivered; onclose(error) follows from the stream's 'close'. */

@@ -4,8 +4,7 @@
 
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { EntangleError } from '../errors.ts';
-import { transportMaxFrameBytes, type NodeFrameTransport } from './socket.ts';
-import { FrameInbox, type FrameListener } from './frame-inbox.ts';
+import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
 export interface WorkerPortTransportOptions {
   /** Largest frame accepted, in bytes (default: the link's default maxFrameBytes). The message is already cloned when it is checked: this bounds what the link is handed, not what the thread received. */
@@ -32,23 +31,9 @@ const TRANSFER_MIN_BYTES = 4 * 1024;
 
 type Endpoint = MessagePort | Worker;
 
-export class WorkerPortTransport implements NodeFrameTransport {
-  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
-  readonly #inbox: FrameInbox;
-
-  get onframe(): FrameListener | null {
-    return this.#inbox.listener;
-  }
-
-  set onframe(listener: FrameListener | null) {
-    this.#inbox.listener = listener;
-  }
-
-  onclose: ((error?: unknown) => void) | null = null;
-  readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+export class WorkerPortTransport extends NodeTransportBase implements NodeFrameTransport {
   readonly #endpoint: Endpoint;
   readonly #isWorker: boolean;
-  readonly #maxFrameBytes: number;
   readonly #onExit: ((exitCode: number) => void) | undefined;
   #sendClosed = false;
   #listening = true;
@@ -58,8 +43,7 @@ export class WorkerPortTransport implements NodeFrameTransport {
   #closeFired = false;
 
   constructor(endpoint: Endpoint, options: WorkerPortTransportOptions = {}) {
-    this.#maxFrameBytes = transportMaxFrameBytes('WorkerPortTransport', options.maxFrameBytes);
-    this.#inbox = new FrameInbox(this.#maxFrameBytes);
+    super('WorkerPortTransport', options.maxFrameBytes);
     this.#endpoint = endpoint;
     this.#isWorker = endpoint instanceof Worker;
     this.#onExit = options.onExit;
@@ -138,13 +122,13 @@ export class WorkerPortTransport implements NodeFrameTransport {
       this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', `WorkerPortTransport: a message that is not a Uint8Array (${describe(value)}); link frames are bytes.`));
       return;
     }
-    if (value.byteLength > this.#maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WorkerPortTransport: a frame of ${value.byteLength} bytes; maxFrameBytes is ${this.#maxFrameBytes}.`));
+    if (value.byteLength > this.maxFrameBytes) {
+      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WorkerPortTransport: a frame of ${value.byteLength} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
       return;
     }
     this.stats.framesReceived++;
     this.stats.bytesReceived += value.byteLength;
-    this.#inbox.deliver(value);
+    this.inbox.deliver(value);
   };
 
   readonly #onMessageError = (error: Error): void => {

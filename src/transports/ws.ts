@@ -7,8 +7,7 @@
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { EntangleError } from '../errors.ts';
-import { transportMaxFrameBytes, type NodeFrameTransport } from './socket.ts';
-import { FrameInbox, type FrameListener } from './frame-inbox.ts';
+import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
 export interface WebSocketTransportOptions {
   /** Largest message accepted, in bytes (default: the link's default maxFrameBytes). Give the WebSocket the same `maxPayload` so that ws refuses a larger one before buffering it. */
@@ -28,22 +27,8 @@ const NO_STATUS = 1005;
 const MESSAGE_TOO_BIG = 1009;
 const INTERNAL_ERROR = 1011;
 
-export class WebSocketTransport implements NodeFrameTransport {
-  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
-  readonly #inbox: FrameInbox;
-
-  get onframe(): FrameListener | null {
-    return this.#inbox.listener;
-  }
-
-  set onframe(listener: FrameListener | null) {
-    this.#inbox.listener = listener;
-  }
-
-  onclose: ((error?: unknown) => void) | null = null;
-  readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+export class WebSocketTransport extends NodeTransportBase implements NodeFrameTransport {
   readonly #ws: WebSocket;
-  readonly #maxFrameBytes: number;
   /** Frames sent while the WebSocket is still connecting; null once it is open. */
   #queue: Uint8Array[] | null = null;
   #sendClosed = false;
@@ -58,8 +43,7 @@ export class WebSocketTransport implements NodeFrameTransport {
   #wantRef: boolean | null = null;
 
   constructor(ws: WebSocket, options: WebSocketTransportOptions = {}) {
-    this.#maxFrameBytes = transportMaxFrameBytes('WebSocketTransport', options.maxFrameBytes);
-    this.#inbox = new FrameInbox(this.#maxFrameBytes);
+    super('WebSocketTransport', options.maxFrameBytes);
     this.#ws = ws;
     // 'nodebuffer' is the one type ws delivers without a copy: a view into the socket's chunk
     // (or one concatenation for a fragmented message). 'arraybuffer' copies every message that
@@ -157,8 +141,8 @@ export class WebSocketTransport implements NodeFrameTransport {
       return;
     }
     const length = Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
-    if (length > this.#maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WebSocketTransport: a message of ${length} bytes; maxFrameBytes is ${this.#maxFrameBytes}.`), MESSAGE_TOO_BIG);
+    if (length > this.maxFrameBytes) {
+      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WebSocketTransport: a message of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`), MESSAGE_TOO_BIG);
       return;
     }
     const frame = Array.isArray(data)
@@ -168,7 +152,7 @@ export class WebSocketTransport implements NodeFrameTransport {
         : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.stats.framesReceived++;
     this.stats.bytesReceived += length;
-    this.#inbox.deliver(frame);
+    this.inbox.deliver(frame);
   };
 
   readonly #onError = (error: Error & { code?: string }): void => {

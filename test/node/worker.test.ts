@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'entangle';
+import { MessageChannel, type MessagePort } from 'entangle';
 import { Worker, type ErrorEvent } from 'entangle/node';
 import { agentUrl, collect, next, serverProcess } from './helpers.ts';
 
@@ -71,13 +71,19 @@ for (const type of ['thread', 'process'] as const) {
   });
 }
 
-test('node process: SIGKILL → every port whose peer lived there gets close, well under a second', async () => {
+/** A process worker serving the other end of a port, and its pid (to kill or stop it). */
+async function servedProcessWorker(): Promise<{ worker: Worker; port: MessagePort; pid: number }> {
   const worker = new Worker(agentUrl, { type: 'process' });
   const { port1, port2 } = new MessageChannel();
   worker.postMessage({ cmd: 'serve' }, [port2]);
   await next(worker);
   worker.postMessage({ cmd: 'pid' });
   const { pid } = (await next(worker)).data as { pid: number };
+  return { worker, port: port1, pid };
+}
+
+test('node process: SIGKILL → every port whose peer lived there gets close, well under a second', async () => {
+  const { worker, port: port1, pid } = await servedProcessWorker();
   const closed = next(port1, 'close');
   const start = performance.now();
   process.kill(pid, 'SIGKILL');
@@ -89,12 +95,7 @@ test('node process: SIGKILL → every port whose peer lived there gets close, we
 });
 
 test('node process: a worker that stops responding (SIGSTOP) is lost within the heartbeat timeout', async () => {
-  const worker = new Worker(agentUrl, { type: 'process' });
-  const { port1, port2 } = new MessageChannel();
-  worker.postMessage({ cmd: 'serve' }, [port2]);
-  await next(worker);
-  worker.postMessage({ cmd: 'pid' });
-  const { pid } = (await next(worker)).data as { pid: number };
+  const { worker, port: port1, pid } = await servedProcessWorker();
   const closed = next(port1, 'close', 10_000);
   const start = performance.now();
   process.kill(pid, 'SIGSTOP');

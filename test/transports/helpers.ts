@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import { EntangleError } from '../../src/errors.ts';
 import { Links, type LinksDelegate } from '../../src/link/links.ts';
 import { randomNodeId, type NodeId } from '../../src/link/node-id.ts';
-import type { NodeFrameTransport } from '../../src/transports/socket.ts';
+import type { NodeFrameTransport } from '../../src/transports/node-transport.ts';
 
 export interface Recorded {
   frames: Uint8Array[];

@@ -1,0 +1,48 @@
+// What the Node transports (socket.ts, ws.ts, worker-port.ts) share: the interface they add to
+// FrameTransport, their maxFrameBytes option, and the receiving side every one of them has —
+// onframe through a FrameInbox, onclose, and the counters.
+
+import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
+import type { FrameTransport } from '../link/transport.ts';
+import { FrameInbox, type FrameListener } from './frame-inbox.ts';
+
+/** What every Node transport adds to FrameTransport. */
+export interface NodeFrameTransport extends FrameTransport {
+  /** Keep (ref) or stop keeping (unref) the Node event loop alive for this transport's handle. */
+  ref(): void;
+  unref(): void;
+  /** Frames and bytes counted both ways (for stats and tests). Bytes are frame bytes, without framing. */
+  readonly stats: { framesSent: number; framesReceived: number; bytesSent: number; bytesReceived: number };
+}
+
+/** The maxFrameBytes option of a Node transport, checked (construction may throw; send never does). */
+export function transportMaxFrameBytes(transport: string, value: number | undefined): number {
+  if (value === undefined) return DEFAULT_LINK_LIMITS.maxFrameBytes;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_FRAME_BYTES) {
+    throw new RangeError(`${transport}: maxFrameBytes must be an integer from 0 to ${MAX_FRAME_BYTES}.`);
+  }
+  return value;
+}
+
+/** The receiving side of a Node transport; subclasses move the bytes. */
+export abstract class NodeTransportBase {
+  onclose: ((error?: unknown) => void) | null = null;
+  readonly stats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  /** Largest frame accepted (checked option). */
+  protected readonly maxFrameBytes: number;
+  /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
+  protected readonly inbox: FrameInbox;
+
+  constructor(transport: string, maxFrameBytes: number | undefined) {
+    this.maxFrameBytes = transportMaxFrameBytes(transport, maxFrameBytes);
+    this.inbox = new FrameInbox(this.maxFrameBytes);
+  }
+
+  get onframe(): FrameListener | null {
+    return this.inbox.listener;
+  }
+
+  set onframe(listener: FrameListener | null) {
+    this.inbox.listener = listener;
+  }
+}
