@@ -206,7 +206,7 @@ export class RealmNode extends EventTarget {
   #send(port: RoutedPort, message: RoutedMessage): void {
     // bufferedAmount counts from the post (the message may wait for the peer to accept this
     // port) until the node it is forwarded to acknowledges it.
-    if (this.node.status(port.id)?.peerNode !== this.node.id) port.buffer(message.payload.length);
+    if (this.node.peerNode(port.id) !== this.node.id) port.buffer(message.payload.length);
     this.node.sendMessage(port.id, message);
   }
 
@@ -380,7 +380,7 @@ export class RealmNode extends EventTarget {
   #received(peer: NodeId, bytes: Uint8Array): void {
     let event: RoutingEvent;
     try {
-      event = decodeEvent(bytes);
+      event = decodeEvent(bytes, this.node.limits);
     } catch {
       // A neighbour that breaks the protocol is cut off (its ports get `close`); a relayed
       // event that does is dropped: the relays on the way are not to blame for it.
@@ -402,7 +402,7 @@ export class RealmNode extends EventTarget {
         this.relay.learn(peer, event.prevNode);
         break;
     }
-    this.node.acceptEvent(peer, event);
+    this.node.acceptDecodedEvent(peer, event);
   }
 
   #acked(peer: NodeId, upTo: number): void {

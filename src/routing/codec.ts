@@ -30,11 +30,36 @@ const MIN_DESCRIPTOR_BYTES = 5 * ID_BYTES + 3;
 // -----------------------------------------------------------------------------------------------
 // Encoding.
 
-/** The event as bytes (a new array of exactly its size). Throws TypeError for an event that is not well-formed. */
+/**
+ * The event as bytes: exactly its size, never written again (a small event is a view into a chunk
+ * shared with other events, like the wire encoder's messages). Throws TypeError for an event that
+ * is not well-formed.
+ */
 export function encodeEvent(event: RoutingEvent): Uint8Array {
-  const out = new Uint8Array(encodedSize(event));
+  const size = encodedSize(event);
+  const out = allocate(size);
   const end = writeEvent(event, out);
-  if (end !== out.length) throw new TypeError('encodeEvent: internal size mismatch.');
+  if (end !== size) throw new TypeError('encodeEvent: internal size mismatch.');
+  return out;
+}
+
+// Events are many and small, and a link keeps each until its peer acknowledges it: cutting them
+// from shared chunks saves an ArrayBuffer per event (an event's own `new Uint8Array` was the
+// largest share of sending a small message across a link). A chunk lives while any of its events does.
+const EVENT_CHUNK = 16 * 1024;
+/** Events this large or larger get an array of their own. */
+const OWN_ARRAY_FROM = 2 * 1024;
+let chunk = new Uint8Array(EVENT_CHUNK);
+let chunkUsed = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size >= OWN_ARRAY_FROM) return new Uint8Array(size);
+  if (EVENT_CHUNK - chunkUsed < size) {
+    chunk = new Uint8Array(EVENT_CHUNK);
+    chunkUsed = 0;
+  }
+  const out = chunk.subarray(chunkUsed, chunkUsed + size);
+  chunkUsed += size;
   return out;
 }
 
@@ -150,10 +175,25 @@ function writeVarint(n: number, out: Uint8Array, pos: number): number {
  *  (or ENTANGLE_WIRE_LIMIT past a limit). Never an engine error, never allocation from an unchecked length. */
 export function decodeEvent(bytes: Uint8Array, limits?: Partial<RoutingLimits>): RoutingEvent {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeEvent() takes a Uint8Array.');
-  const reader = new Reader(bytes, resolveRoutingLimits(limits));
+  const reader = new Reader(bytes, resolved(limits));
   const event = reader.event();
   if (reader.pos !== bytes.length) throw malformed(`${bytes.length - reader.pos} bytes after the event`);
   return event;
+}
+
+// A node decodes every event with the same frozen limits (Node.limits): resolved once, not per event.
+let lastOptions: Partial<RoutingLimits> | undefined;
+let lastResolved: RoutingLimits = resolveRoutingLimits(undefined);
+
+function resolved(limits: Partial<RoutingLimits> | undefined): RoutingLimits {
+  if (limits === lastOptions) return lastResolved;
+  const result = resolveRoutingLimits(limits);
+  // Only a frozen object is sure to mean the same limits next time.
+  if (limits === undefined || Object.isFrozen(limits)) {
+    lastOptions = limits;
+    lastResolved = result;
+  }
+  return result;
 }
 
 function malformed(what: string): EntangleError {

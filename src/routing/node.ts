@@ -159,6 +159,13 @@ export class Node {
     };
   }
 
+  /** The node of `port`'s current peer: null once the peer is closed, undefined if there is no such local port. `status` without the allocation, for every post. */
+  peerNode(port: PortId): NodeId | null | undefined {
+    const record = this.#core.ports.get(port);
+    if (record === undefined) return undefined;
+    return record.inboundEnded ? null : record.lane.node;
+  }
+
   /** Close a local port: its peer learns the last sequence number sent; messages still queued here
    *  are dropped and ports inside them closed, recursively. Idempotent; unknown ids ignored. */
   closePort(port: PortId): void {
@@ -182,9 +189,27 @@ export class Node {
     this.#flush();
   }
 
+  /** What this node accepts from other nodes (its options applied to the defaults). */
+  get limits(): RoutingLimits {
+    return this.#core.limits;
+  }
+
   /** An event that arrived from node `from` (the link authenticated `from`). Never throws for bad
    *  or unexpected events: drops and counts them (stats().dropped by reason). */
   acceptEvent(from: NodeId, event: RoutingEvent): void {
+    this.#accept(from, event, true);
+  }
+
+  /**
+   * acceptEvent for an event that `decodeEvent(bytes, this.limits)` returned: the decoder checked
+   * its form and limits as isValidEvent would, so it is not checked again (a measurable share of
+   * receiving a small message).
+   */
+  acceptDecodedEvent(from: NodeId, event: RoutingEvent): void {
+    this.#accept(from, event, false);
+  }
+
+  #accept(from: NodeId, event: RoutingEvent, check: boolean): void {
     const core = this.#core;
     let dropped: DropReason | null = null;
     core.onDrop = (reason) => {
@@ -193,7 +218,7 @@ export class Node {
     try {
       if (!isId(from) || from === core.id) core.drop('wrongSource');
       else if (core.isLost(from)) core.drop('lostNode');
-      else if (!isValidEvent(event, core.limits)) core.drop('malformed');
+      else if (check && !isValidEvent(event, core.limits)) core.drop('malformed');
       else acceptRemote(core, from, event);
     } finally {
       core.onDrop = null;

@@ -245,9 +245,10 @@ function brand(value: unknown): MessagePort {
  */
 function postMessageSteps(sourcePort: MessagePort, source: MessagePortData | null, message: unknown, transfer: readonly object[]): void {
   // 1. targetPort is the port sourcePort is entangled with, if any: its data when it is on this
-  // node, else the route to it (whose far end may still be on this node).
+  // node, else the route to it (whose far end may still be on this node). Through a route it
+  // matters only for step 3, so it is looked up only when something is transferred.
   const route = source?.route ?? null;
-  const targetPort = source === null ? null : (source.peer ?? route?.localPeer() ?? null);
+  const targetPort = source === null ? null : (source.peer ?? (route !== null && transfer.length > 0 ? route.localPeer() : null));
   // 2. If transfer contains sourcePort, throw a DataCloneError.
   for (let i = 0; i < transfer.length; i++) {
     if (transfer[i] === sourcePort) throw dataCloneError('A MessagePort cannot be transferred through itself.');
