@@ -99,11 +99,11 @@ export class Core {
   drop(reason: DropReason, to?: PortId): void {
     if (reason === 'unknownPort' && to !== undefined && this.#closedIds.has(to)) reason = 'stale';
     this.dropped[reason]++;
-    this.onDrop?.(reason);
+    this.firstDrop ??= reason;
   }
 
-  /** Told of every drop (Node passes it to its delegate with the sending node). */
-  onDrop: ((reason: DropReason) => void) | null = null;
+  /** The first drop since Node last cleared it (Node passes it to its delegate with the sending node). */
+  firstDrop: DropReason | null = null;
   /** Ids of erased ports, oldest first, at most maxClosedPorts. */
   readonly #closedIds = new Set<PortId>();
 

@@ -211,18 +211,14 @@ export class Node {
 
   #accept(from: NodeId, event: RoutingEvent, check: boolean): void {
     const core = this.#core;
-    let dropped: DropReason | null = null;
-    core.onDrop = (reason) => {
-      dropped ??= reason;
-    };
-    try {
-      if (!isId(from) || from === core.id) core.drop('wrongSource');
-      else if (core.isLost(from)) core.drop('lostNode');
-      else if (check && !isValidEvent(event, core.limits)) core.drop('malformed');
-      else acceptRemote(core, from, event);
-    } finally {
-      core.onDrop = null;
-    }
+    core.firstDrop = null;
+    // Unchecked, `from` is a node id from a link or the relay: made from 16 bytes, always an id.
+    if ((check && !isId(from)) || from === core.id) core.drop('wrongSource');
+    else if (core.isLost(from)) core.drop('lostNode');
+    else if (check && !isValidEvent(event, core.limits)) core.drop('malformed');
+    else acceptRemote(core, from, event);
+    const dropped = core.firstDrop;
+    core.firstDrop = null;
     this.#flush();
     if (dropped !== null) this.#delegate.eventDropped?.(from, dropped);
   }
