@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NodeId, PortId, RoutingEvent } from '../../src/routing/index.ts';
+import { decodeEvent, encodeEvent, type NodeId, type PortId, type RoutingEvent } from '../../src/routing/index.ts';
 import { closeAllAndCheckIdle, dropped, enc, link, pair, send, setup, stats, texts, type TestWorld } from './helpers.ts';
 
 function nodes(t: TestWorld) {
@@ -109,6 +109,21 @@ test('routing checks: malformed events and senders are dropped, never thrown', (
   send(t, n0, a, 'fine');
   t.world.drain();
   assert.deepEqual(texts(t, b), ['fine']);
+  closeAllAndCheckIdle(t);
+});
+
+test('routing checks: acceptDecodedEvent (what links deliver) keeps every check but the form the decoder already made sure of', () => {
+  const t = setup(3);
+  const [n0, n1, n2] = nodes(t);
+  const [a, b] = link(t, n0, n1);
+  const decoded = (event: RoutingEvent): RoutingEvent => decodeEvent(encodeEvent(event), n1.node.limits);
+  n1.node.acceptDecodedEvent(n2.id, decoded(message(b, a, 0))); // right port id, wrong node
+  n1.node.acceptDecodedEvent(n1.id, decoded(message(b, a, 0))); // from itself
+  n1.node.acceptDecodedEvent(n0.id, decoded(message(b, a, 5))); // skips sequence numbers
+  assert.equal(dropped(t, n1).wrongSource, 2);
+  assert.equal(dropped(t, n1).badSequence, 1);
+  n1.node.acceptDecodedEvent(n0.id, decoded(message(b, a, 0)));
+  assert.deepEqual(texts(t, b), ['forged'], 'from the right node and port, in sequence: delivered');
   closeAllAndCheckIdle(t);
 });
 

@@ -43,6 +43,24 @@ test('routing codec: every event type round-trips', () => {
   }
 });
 
+test('routing codec: encoded events are never written again (small ones share chunks, large ones own their bytes)', () => {
+  // A link keeps every event until its peer acknowledges it: later encodes must not touch it.
+  const kept: [RoutingEvent, Uint8Array, number[]][] = [];
+  for (let i = 0; i < 3000; i++) {
+    const payload = new Uint8Array(i % 7 === 0 ? 3000 : i % 50).fill(i & 0xff);
+    const event: RoutingEvent = { type: 'userMessage', to: id('a'), from: id('b'), seq: i, hops: 0, payload, ports: [] };
+    const bytes = encodeEvent(event);
+    kept.push([event, bytes, [...bytes]]);
+  }
+  for (const [event, bytes, copy] of kept) {
+    assert.deepEqual([...bytes], copy);
+    assert.deepEqual(decodeEvent(bytes), event);
+  }
+  const large = kept[7]![1];
+  assert.equal(large.byteOffset, 0);
+  assert.equal(large.buffer.byteLength, large.length);
+});
+
 test('routing codec: the payload is copied out of the input bytes', () => {
   const bytes = encodeEvent(samples[1]!);
   const event = decodeEvent(bytes) as Extract<RoutingEvent, { type: 'userMessage' }>;
