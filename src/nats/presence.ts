@@ -1,0 +1,27 @@
+// The NATS server's client-disconnect notifications ($SYS.ACCOUNT.<account>.DISCONNECT, exported
+// from the system account and imported into the mesh's; see the README): which node's connection
+// closed. A mesh node names its NATS connection after its node id.
+
+import { isNodeId, type NodeId } from '../link/node-id.ts';
+
+/**
+ * Reasons that mean the client process is gone: the server read the end of its socket. Others
+ * (a stale connection, a read error, a server shutting down) may be a node that reconnects: its
+ * links wait for it (heartbeats and graceMs decide).
+ */
+const GONE_REASONS: ReadonlySet<string> = new Set(['Client Closed']);
+
+/** The node whose connection a disconnect notification reports closed for good, or null. */
+export function disconnectedNode(data: Uint8Array): NodeId | null {
+  let event: unknown;
+  try {
+    event = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
+  if (typeof event !== 'object' || event === null) return null;
+  const { client, reason } = event as { client?: { name?: unknown }; reason?: unknown };
+  const name = client?.name;
+  if (typeof reason !== 'string' || !GONE_REASONS.has(reason) || !isNodeId(name)) return null;
+  return name;
+}
