@@ -8,6 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { MessageChannel, type MessagePort } from 'entangle';
 import { join, type Mesh } from 'entangle/nats';
 import { localRealm } from '../../dist/node/realm.js';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { RealmNode } from '../../src/realm/realm-node.ts';
+import { encodeEvent } from '../../src/routing/codec.ts';
+import { randomId, defaultRandom, idToBytes } from '../../src/routing/ids.ts';
+import { encodeHello } from '../../src/link/frames.ts';
+import { NatsMux, NATS_HEADER_BYTES, NATS_FRAMING_VERSION, NatsKind } from '../../src/transports/nats.ts';
 import { cleanUp, next, serverConfig, skipReason, startNode, startServer, USER, type NatsServer, type NodeProcess } from './helpers.ts';
 
 const skip = skipReason();
@@ -96,5 +102,129 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
     assert.equal(relay.routes, 0, 'A reaches no node through another');
     port1.close();
     toB.close();
+  });
+
+  /** A's port to `name`, answering one round trip. */
+  const roundTrip = async (port: MessagePort, data: unknown): Promise<unknown> => {
+    const answer = next(port);
+    port.postMessage(data);
+    return (await answer).data;
+  };
+
+  test('a SIGKILL\'d node: its peers\' ports get close, from the server\'s disconnect notification', async (t) => {
+    const victim = await node('victim', 'echo');
+    const observer = await node('observer', 'echo');
+    assert.deepEqual(await observer.ask({ op: 'connect', name: 'victim' }), { reply: 1, ok: true });
+    const port = await mesh.connect('victim');
+    port.start();
+    assert.equal(await roundTrip(port, 1), 1);
+    const reported = mesh.stats().reportedGone;
+    const closed = next(port, 'close', 10_000);
+    const observed = observer.next('close', 10_000);
+    const killedAt = Date.now();
+    await victim.kill('SIGKILL');
+    await closed;
+    const here = Date.now() - killedAt;
+    const there = (await observed).at as number - killedAt;
+    t.diagnostic(`close after SIGKILL: ${here} ms here, ${there} ms in the observer process`);
+    assert.equal(mesh.stats().reportedGone, reported + 1, 'the server reported it (not the heartbeat)');
+    assert.equal(((await observer.ask({ op: 'stats' })).stats as { reportedGone: number }).reportedGone, 1);
+  });
+
+  test('a hung node (SIGSTOP): its peers\' ports get close within the heartbeat timeout', async (t) => {
+    const hung = await node('hung', 'echo');
+    const port = await mesh.connect('hung');
+    port.start();
+    assert.equal(await roundTrip(port, 'x'), 'x');
+    const reported = mesh.stats().reportedGone;
+    const closed = next(port, 'close', 10_000);
+    const stoppedAt = Date.now();
+    process.kill(hung.pid, 'SIGSTOP');
+    try {
+      await closed;
+      t.diagnostic(`close after SIGSTOP: ${Date.now() - stoppedAt} ms (heartbeat timeout 3,000 ms)`);
+      assert.equal(mesh.stats().reportedGone, reported, 'noticed by heartbeats');
+    } finally {
+      process.kill(hung.pid, 'SIGCONT');
+      await hung.kill();
+    }
+  });
+
+  test('wrong credentials: join() rejects with ENTANGLE_NATS_AUTH; the other nodes are unaffected', async () => {
+    const good = await node('steady', 'echo');
+    const port = await mesh.connect('steady');
+    port.start();
+    assert.equal(await roundTrip(port, 'before'), 'before');
+    const bad = await startNode({ join: { servers: server.url, user: USER.user, pass: 'wrong', name: 'intruder' }, role: 'echo' });
+    nodes.push(bad);
+    assert.deepEqual(bad.joined, { error: 'ENTANGLE_NATS_AUTH' });
+    const token = await startNode({ join: { servers: server.url, token: 'not-a-user', name: 'intruder2' }, role: 'echo' });
+    nodes.push(token);
+    assert.deepEqual(token.joined, { error: 'ENTANGLE_NATS_AUTH' });
+    await assert.rejects(mesh.connect('intruder'), { code: 'ENTANGLE_CONNECT_FAILED' });
+    assert.equal(await roundTrip(port, 'after'), 'after');
+    assert.deepEqual(((await good.ask({ op: 'stats' })).links as { peersLost: number }).peersLost, 0);
+    port.close();
+  });
+
+  test('a hostile NATS client: garbage, spoofed senders and routing events for ports it does not peer with are refused; the victim\'s ports are unaffected', async () => {
+    const victim = await node('target', 'echo');
+    const victimId = victim.joined.id!;
+    const port = await mesh.connect('target');
+    port.start();
+    assert.equal(await roundTrip(port, 0), 0);
+    const nc = await natsConnect({ servers: server.url, ...USER });
+    try {
+      const inbox = `entangle.n.${victimId}`;
+      const header = (sender: string, kind: number, seq: number): Uint8Array => {
+        const bytes = new Uint8Array(NATS_HEADER_BYTES);
+        bytes[0] = NATS_FRAMING_VERSION;
+        bytes[1] = kind;
+        idToBytes(sender, bytes, 2);
+        defaultRandom()(bytes.subarray(2 + 16, 2 + 16 + 8));
+        new DataView(bytes.buffer).setUint32(2 + 16 + 8, seq);
+        return bytes;
+      };
+      const framed = (head: Uint8Array, frame: Uint8Array): Uint8Array => {
+        const out = new Uint8Array(head.length + 4 + frame.length);
+        out.set(head);
+        new DataView(out.buffer).setUint32(head.length, frame.length);
+        out.set(frame, head.length + 4);
+        return out;
+      };
+      const hello = (node: string): Uint8Array => encodeHello({ flags: 0, node, nonce: new Uint8Array(32).fill(7), maxFrameBytes: 1 << 20 });
+      const before = (await victim.ask({ op: 'stats' })).stats as { dropped: number; accepted: number };
+      // (i) garbage, (ii) a connection's later message out of nowhere, (iii) A's id in the header and another node's hello.
+      nc.publish(inbox, new Uint8Array([1, 2, 3]));
+      nc.publish(inbox, framed(header(mesh.id, NatsKind.frames, 5), hello(mesh.id)));
+      nc.publish(inbox, framed(header(mesh.id, NatsKind.frames, 0), hello(randomId(defaultRandom()))));
+      await nc.flush();
+      const afterSpoof = (await victim.ask({ op: 'stats' })).stats as { dropped: number; accepted: number; connections: number };
+      assert.equal(afterSpoof.dropped, before.dropped + 2, 'garbage and the stray message dropped');
+      assert.equal(afterSpoof.accepted, before.accepted + 1, 'the spoofed hello opened a connection…');
+      assert.equal(await roundTrip(port, 1), 1, '…which was refused without touching A\'s link');
+
+      // (iv) A node of its own that links honestly, then sends routing events for ports it does not peer with.
+      const lost: string[] = [];
+      const hostile = new RealmNode({ peerLost: (_peer, error) => lost.push(error.code) });
+      const sub = nc.subscribe(`entangle.n.${hostile.id}`, { callback: (_e, msg) => mux.receive(msg.data) });
+      const mux = new NatsMux({
+        localNode: hostile.id, publish: (subject, payload) => nc.publish(subject, payload), inbox: (n) => `entangle.n.${n}`,
+        maxPayload: nc.info!.max_payload, maxFrameBytes: 1 << 20, maxPendingAccepts: 4, accept: (t) => t.close(),
+      });
+      await nc.flush();
+      assert.equal(await hostile.attach(mux.dial(victimId), { role: 'dial' }), victimId);
+      hostile.links.send(victimId, encodeEvent({ type: 'userMessage', to: randomId(defaultRandom()), from: randomId(defaultRandom()), seq: 0, hops: 0, payload: new Uint8Array(8), ports: [] }));
+      const deadline = Date.now() + 10_000;
+      while (lost.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(lost, ['ENTANGLE_ROUTING_FORBIDDEN']);
+      sub.unsubscribe();
+      hostile.close();
+    } finally {
+      await nc.close();
+    }
+    assert.equal(await roundTrip(port, 2), 2);
+    assert.equal(((await victim.ask({ op: 'stats' })).orderErrors), 0);
+    port.close();
   });
 });
