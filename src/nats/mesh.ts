@@ -65,6 +65,8 @@ export class Mesh extends EventTarget {
   /** The transport each peer's link runs on now. */
   readonly #attached = new Map<NodeId, NatsTransport>();
   readonly #redialling = new Set<NodeId>();
+  /** When each peer was last dialled again (performance.now()). */
+  readonly #lastRedial = new Map<NodeId, number>();
   /** Peers to dial again once the NATS connection is back. */
   readonly #afterReconnect = new Set<NodeId>();
   readonly #notDirect = new Set<NodeId>();
@@ -335,12 +337,29 @@ export class Mesh extends EventTarget {
 
   /** Dials `peer` again for a link that lost its transport: the link resumes on the new one and resends. */
   #redial(peer: NodeId): void {
-    if (this.#closed || !this.#realm.links.has(peer)) return;
+    if (this.#closed || !this.#realm.links.has(peer)) {
+      this.#lastRedial.delete(peer);
+      return;
+    }
     if (this.#disconnected) {
       this.#afterReconnect.add(peer);
       return;
     }
     if (this.#redialling.has(peer)) return;
+    // A transport that breaks as soon as it is made (the peer still holds another) is not dialled
+    // again at once: that would loop as fast as the handshakes go.
+    const last = this.#lastRedial.get(peer) ?? -Infinity;
+    const wait = last + REDIAL_PAUSE_MS - performance.now();
+    if (wait > 0) {
+      this.#redialling.add(peer);
+      const timer = setTimeout(() => {
+        this.#redialling.delete(peer);
+        this.#redial(peer);
+      }, wait);
+      timer.unref();
+      return;
+    }
+    this.#lastRedial.set(peer, performance.now());
     this.#redialling.add(peer);
     this.#counts.redials++;
     this.#attach(this.#mux.dial(peer), 'dial', peer).then(() => this.#redialling.delete(peer), () => {
@@ -371,6 +390,8 @@ export class Mesh extends EventTarget {
       } else if (status.type === 'reconnect') {
         this.#disconnected = false;
         this.#counts.reconnects++;
+        // The peers learn which connections broke before the hellos that replace them.
+        this.#mux.announceBroken();
         const peers = [...this.#afterReconnect];
         this.#afterReconnect.clear();
         for (const peer of peers) this.#redial(peer);

@@ -34,6 +34,8 @@ export const NatsKind = Object.freeze({
 export const NATS_HEADER_BYTES = 2 + ID_BYTES + 8 + 4;
 const CONN_OFFSET = 2 + ID_BYTES;
 const SEQ_OFFSET = CONN_OFFSET + 8;
+/** Most stale connections remembered as told (NatsMux's resets). */
+const MAX_RESETS = 1024;
 /** A frame's length prefix inside a `frames` message. */
 const LENGTH_BYTES = 4;
 /** Where a link hello carries the sender's node id (src/link/frames.ts: type, magic, version, flags). */
@@ -82,6 +84,10 @@ export class NatsMux {
   /** Open connections by peer node id + connection id (hex). */
   readonly #connections = new Map<string, NatsTransport>();
   readonly #pendingAccepts = new Set<NatsTransport>();
+  /** Connections broken while the NATS connection was down, whose peers are still to be told. */
+  readonly #broken: NatsTransport[] = [];
+  /** Stale connections whose peers were told so (#reset). */
+  readonly #resets = new Set<string>();
   #stats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, accepted: 0, dropped: 0, gaps: 0 };
 
   constructor(options: NatsMuxOptions) {
@@ -146,11 +152,18 @@ export class NatsMux {
     const peer = idFromBytes(data, 2);
     const conn = data.subarray(CONN_OFFSET, SEQ_OFFSET);
     const seq = new DataView(data.buffer, data.byteOffset + SEQ_OFFSET, 4).getUint32(0);
-    let transport = this.#connections.get(peer + toHex(conn));
+    const key = peer + toHex(conn);
+    let transport = this.#connections.get(key);
     if (transport === undefined) {
-      // Only the first message of a connection opens one: later ones belong to a connection
-      // that is gone here (closed, broken), and a close needs no answer.
-      if (seq !== 0 || (kind !== NatsKind.frames && kind !== NatsKind.fragment) || this.#pendingAccepts.size >= this.#options.maxPendingAccepts) {
+      if (seq !== 0 || (kind !== NatsKind.frames && kind !== NatsKind.fragment)) {
+        // A later message of a connection that is gone here (closed, or broken while this node's
+        // NATS connection was down): tell the peer once, so it stops using it and dials again.
+        stats.dropped++;
+        if (kind !== NatsKind.close) this.#reset(peer, conn, key);
+        return;
+      }
+      // Only the first message of a connection opens one.
+      if (this.#pendingAccepts.size >= this.#options.maxPendingAccepts) {
         stats.dropped++;
         return;
       }
@@ -163,9 +176,39 @@ export class NatsMux {
     transport.receive(kind, seq, data.subarray(NATS_HEADER_BYTES));
   }
 
-  /** Breaks every connection (the NATS connection was lost: what was in flight may be lost too). */
+  /**
+   * Breaks every connection: the NATS connection was lost, and what was in flight may be lost too.
+   * Their peers are told once it is back (`announceBroken`): a close published now might be lost.
+   */
   breakAll(error: EntangleError): void {
-    for (const transport of [...this.#connections.values()]) transport.break(error, true);
+    for (const transport of [...this.#connections.values()]) {
+      this.#broken.push(transport);
+      transport.break(error, false);
+    }
+  }
+
+  /** The NATS connection is back: tells the peers of the connections breakAll ended (before anything newer reaches them). */
+  announceBroken(): void {
+    for (const transport of this.#broken.splice(0)) transport.announceClose();
+  }
+
+  #reset(peer: NodeId, conn: Uint8Array, key: string): void {
+    if (this.#resets.has(key)) return;
+    // Bounded: forgetting only means a stale connection may be told twice.
+    if (this.#resets.size >= MAX_RESETS) this.#resets.clear();
+    this.#resets.add(key);
+    const payload = new Uint8Array(NATS_HEADER_BYTES);
+    payload[0] = NATS_FRAMING_VERSION;
+    payload[1] = NatsKind.close;
+    payload.set(this.#self, 2);
+    payload.set(conn, CONN_OFFSET);
+    this.#send(peer, payload);
+  }
+
+  #send(peer: NodeId, payload: Uint8Array): void {
+    this.#stats.messagesSent++;
+    this.#stats.bytesSent += payload.byteLength;
+    this.#options.publish(this.#options.inbox(peer), payload);
   }
 
   stats(): NatsMuxStats {
@@ -179,11 +222,7 @@ export class NatsMux {
     header.set(this.#self, 2);
     header.set(conn, CONN_OFFSET);
     const transport = new NatsTransport(peer, toHex(conn), header, this.#options.maxPayload, this.#options.maxFrameBytes, {
-      publish: (payload) => {
-        this.#stats.messagesSent++;
-        this.#stats.bytesSent += payload.byteLength;
-        this.#options.publish(this.#options.inbox(peer), payload);
-      },
+      publish: (payload) => this.#send(peer, payload),
       gone: (t, gap) => {
         if (this.#connections.get(key) === t) this.#connections.delete(key);
         this.#pendingAccepts.delete(t);
@@ -268,9 +307,20 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
     this.#end(error, false);
   }
 
+  /** @internal Tells the peer this connection is closed (after a break that could not tell it). */
+  announceClose(): void {
+    this.#write(NatsKind.close, new Uint8Array(0));
+  }
+
   /** @internal A NATS message of this connection (header already read). */
   receive(kind: number, seq: number, body: Uint8Array): void {
     if (this.#closed) return;
+    // A close may come from a peer that lost count (it answers a message of a connection it no
+    // longer has): it ends the connection wherever it falls. Its id is 64 random bits: unguessable.
+    if (kind === NatsKind.close) {
+      this.#end(new EntangleError('ENTANGLE_LINK_CLOSED', `NatsTransport: ${this.peer} closed the connection.`), false);
+      return;
+    }
     if (seq !== this.#receiveSeq) {
       this.#pending = [];
       this.#publish(NatsKind.close, new Uint8Array(0));
@@ -286,9 +336,6 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
       case NatsKind.fragment:
       case NatsKind.fragmentEnd:
         this.#piece(body, kind === NatsKind.fragmentEnd);
-        return;
-      case NatsKind.close:
-        this.#end(undefined, false);
         return;
       default:
         this.#fail('ENTANGLE_LINK_PROTOCOL', `NatsTransport: unknown message kind 0x${kind.toString(16)} from ${this.peer}.`);
@@ -396,7 +443,10 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
   }
 
   #publish(kind: number, body: Uint8Array): void {
-    if (this.#closed) return;
+    if (!this.#closed) this.#write(kind, body);
+  }
+
+  #write(kind: number, body: Uint8Array): void {
     const payload = new Uint8Array(NATS_HEADER_BYTES + body.byteLength);
     payload.set(this.#header, 0);
     payload[1] = kind;
