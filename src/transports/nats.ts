@@ -134,7 +134,9 @@ export class NatsMux {
   }
 
   /** One NATS message that arrived on this node's inbox. Never throws: bytes from outside are hostile. */
-  receive(data: Uint8Array): void {
+  receive(message: Uint8Array): void {
+    // A plain view: a Node Buffer's slice() would alias where the link layers copy.
+    const data = message.constructor === Uint8Array ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
     const stats = this.#stats;
     stats.messagesReceived++;
     stats.bytesReceived += data.byteLength;
