@@ -111,7 +111,7 @@ export class Mesh extends EventTarget {
       try {
         reply = await this.#nc.request(`${this.#options.subjectPrefix}.name.${name}`, this.#idBytes, { timeout: this.#options.timeoutMs });
       } catch (cause) {
-        const none = (cause as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
+        const none = noResponders(cause);
         throw new EntangleError('ENTANGLE_CONNECT_FAILED', none ? `No node joined the mesh as ${JSON.stringify(name)}.` : `No answer from ${JSON.stringify(name)}: ${String(cause)}`, { cause });
       }
       if (reply.data.byteLength !== ID_BYTES) throw new EntangleError('ENTANGLE_CONNECT_FAILED', `${JSON.stringify(name)} could not link to this node.`);
@@ -319,7 +319,14 @@ export class Mesh extends EventTarget {
       handshakeTimeoutMs: this.#options.timeoutMs,
       ...(expectedPeer === undefined ? {} : { expectedPeer }),
     });
-    if (!transport.closed) this.#attached.set(peer, transport);
+    if (transport.closed) return;
+    if (!this.#attached.has(peer)) {
+      onPeerLost(peer, () => {
+        this.#attached.delete(peer);
+        this.#lastRedial.delete(peer);
+      });
+    }
+    this.#attached.set(peer, transport);
   }
 
   /** The transport under a link broke (RealmNodeOptions.detached). */
@@ -377,8 +384,14 @@ export class Mesh extends EventTarget {
   #presence(data: Uint8Array): void {
     const node = disconnectedNode(data);
     if (node === null || node === this.id || !this.#realm.links.has(node)) return;
-    this.#counts.reportedGone++;
-    this.#realm.links.disconnect(node, new EntangleError('ENTANGLE_NATS_PEER_GONE', `The NATS server reported that ${node} disconnected.`));
+    // Gone only if nothing answers on its inbox (the server drops a closed connection's
+    // subscriptions before it reports it): a forged notification, or a node that is back
+    // already, changes nothing. A probe that times out proves nothing either: heartbeats decide.
+    this.#nc.request(this.#inbox(node), PROBE, { timeout: this.#options.timeoutMs }).then(() => {}, (cause: unknown) => {
+      if (!noResponders(cause) || !this.#realm.links.has(node)) return;
+      this.#counts.reportedGone++;
+      this.#realm.links.disconnect(node, new EntangleError('ENTANGLE_NATS_PEER_GONE', `The NATS server reported that ${node} disconnected.`));
+    });
   }
 
   /** Follows the NATS connection: when it drops, frames in flight may be lost, so every transport breaks; links resume when it is back. */
@@ -398,6 +411,11 @@ export class Mesh extends EventTarget {
       }
     }
   }
+}
+
+/** Whether a request failed because nothing subscribes to its subject (the NATS client's RequestError). */
+function noResponders(cause: unknown): boolean {
+  return (cause as { isNoResponders?: () => boolean } | null)?.isNoResponders?.() === true;
 }
 
 /** Makes this process's node a node of the NATS mesh at `servers`; resolves once it can be reached. */

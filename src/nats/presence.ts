@@ -5,11 +5,12 @@
 import { isNodeId, type NodeId } from '../link/node-id.ts';
 
 /**
- * Reasons that mean the client process is gone: the server read the end of its socket. Others
- * (a stale connection, a read error, a server shutting down) may be a node that reconnects: its
- * links wait for it (heartbeats and graceMs decide).
+ * Reasons that mean the client's socket ended: the process exited or was killed ('Client
+ * Closed'; 'Read Error' when the kernel reset the socket because data was still unread, which a
+ * SIGKILL'd node under load usually has). Others (a stale connection, a slow consumer, a server
+ * shutting down) may be a node that reconnects: its links wait for it (heartbeats and graceMs).
  */
-const GONE_REASONS: ReadonlySet<string> = new Set(['Client Closed']);
+const GONE_REASONS: ReadonlySet<string> = new Set(['Client Closed', 'Read Error', 'Write Error']);
 
 /** The node whose connection a disconnect notification reports closed for good, or null. */
 export function disconnectedNode(data: Uint8Array): NodeId | null {

@@ -414,18 +414,19 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const publishBatch = (): void => {
-      if (batch.length === 0) return;
-      const body = new Uint8Array(batchBytes);
-      const view = new DataView(body.buffer);
-      let pos = 0;
+      if (batch.length === 0 || this.#closed) return;
+      // Written straight into the message: one copy of each frame.
+      const payload = new Uint8Array(NATS_HEADER_BYTES + batchBytes);
+      const view = new DataView(payload.buffer);
+      let pos = NATS_HEADER_BYTES;
       for (const frame of batch) {
         view.setUint32(pos, frame.byteLength);
-        body.set(frame, pos + LENGTH_BYTES);
+        payload.set(frame, pos + LENGTH_BYTES);
         pos += LENGTH_BYTES + frame.byteLength;
       }
       batch = [];
       batchBytes = 0;
-      this.#publish(NatsKind.frames, body);
+      this.#send(NatsKind.frames, payload);
     };
     for (const frame of frames) {
       const size = LENGTH_BYTES + frame.byteLength;
@@ -450,10 +451,15 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
 
   #write(kind: number, body: Uint8Array): void {
     const payload = new Uint8Array(NATS_HEADER_BYTES + body.byteLength);
+    payload.set(body, NATS_HEADER_BYTES);
+    this.#send(kind, payload);
+  }
+
+  /** Stamps the header (kind, this connection's next message number) on `payload` and publishes it. */
+  #send(kind: number, payload: Uint8Array): void {
     payload.set(this.#header, 0);
     payload[1] = kind;
-    new DataView(payload.buffer).setUint32(SEQ_OFFSET, this.#sendSeq);
-    payload.set(body, NATS_HEADER_BYTES);
+    new DataView(payload.buffer, payload.byteOffset).setUint32(SEQ_OFFSET, this.#sendSeq);
     this.#sendSeq = (this.#sendSeq + 1) >>> 0;
     try {
       this.#host.publish(payload);

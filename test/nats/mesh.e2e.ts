@@ -167,7 +167,7 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
     port.close();
   });
 
-  test('a hostile NATS client: garbage, spoofed senders and routing events for ports it does not peer with are refused; the victim\'s ports are unaffected', async () => {
+  test('a hostile NATS client: garbage, spoofed senders, a forged disconnect notification and routing events for ports it does not peer with are refused; the victim\'s ports are unaffected', async () => {
     const victim = await node('target', 'echo');
     const victimId = victim.joined.id!;
     const port = await mesh.connect('target');
@@ -199,12 +199,25 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
       nc.publish(inbox, framed(header(mesh.id, NatsKind.frames, 5), hello(mesh.id)));
       nc.publish(inbox, framed(header(mesh.id, NatsKind.frames, 0), hello(randomId(defaultRandom()))));
       await nc.flush();
-      const afterSpoof = (await victim.ask({ op: 'stats' })).stats as { dropped: number; accepted: number; connections: number };
+      // The victim's stdin and its NATS socket race: ask until the three messages were read.
+      let afterSpoof = before;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && afterSpoof.dropped + afterSpoof.accepted < before.dropped + before.accepted + 3;) {
+        afterSpoof = (await victim.ask({ op: 'stats' })).stats as { dropped: number; accepted: number };
+      }
       assert.equal(afterSpoof.dropped, before.dropped + 2, 'garbage and the stray message dropped');
       assert.equal(afterSpoof.accepted, before.accepted + 1, 'the spoofed hello opened a connection…');
       assert.equal(await roundTrip(port, 1), 1, '…which was refused without touching A\'s link');
 
-      // (iv) A node of its own that links honestly, then sends routing events for ports it does not peer with.
+      // (iv) A forged disconnect notification for the victim: its inbox still answers, so A keeps it.
+      const gone = mesh.stats().reportedGone;
+      nc.publish('$SYS.ACCOUNT.APP.DISCONNECT', new TextEncoder().encode(JSON.stringify({ client: { name: victimId }, reason: 'Client Closed' })));
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.ok(localRealm().links.has(victimId), 'A is still linked to the victim');
+      assert.equal(mesh.stats().reportedGone, gone);
+      assert.equal(await roundTrip(port, 'still linked'), 'still linked');
+
+      // (v) A node of its own that links honestly, then sends routing events for ports it does not peer with.
       const lost: string[] = [];
       const hostile = new RealmNode({ peerLost: (_peer, error) => lost.push(error.code) });
       const sub = nc.subscribe(`entangle.n.${hostile.id}`, { callback: (_e, msg) => mux.receive(msg.data) });
