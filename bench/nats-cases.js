@@ -59,7 +59,8 @@ class Session {
 
 /** A peer process; resolves once it printed that it is ready. */
 async function peer(file, url, subject) {
-  const child = spawn(process.execPath, [fixture(file), url, subject], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With this process's flags (--cpu-prof reaches the peer; it exits on SIGTERM so that its profile is written).
+  const child = spawn(process.execPath, [...process.execArgv, fixture(file), url, subject], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   await new Promise((resolve, reject) => {
     lines.once('line', resolve);
