@@ -14,7 +14,7 @@ import { MessageChannel } from '../spec/message-channel.ts';
 import { MessageEvent } from '../spec/message-event.ts';
 import type { MessagePort } from '../spec/message-port.ts';
 import { markTrusted } from '../spec/trusted-event.ts';
-import { cancelIntroductions, holdOpen, localRealm, nextIntroduction, onPeerLost, setMeshHooks } from '../node/realm.ts';
+import { cancelIntroductions, holdOpen, localRealm, nextIntroduction, onPeerLost, setMeshHooks, type MeshHooks } from '../node/realm.ts';
 import type { RealmNode } from '../realm/realm-node.ts';
 import { isProbe, NatsMux, PROBE, type NatsMuxStats, type NatsTransport } from '../transports/nats.ts';
 import { NAME, resolveMeshOptions, type JoinOptions, type MeshOptions } from './options.ts';
@@ -184,8 +184,8 @@ export class Mesh extends EventTarget {
     void this.#watch();
   }
 
-  /** Hooks for this realm's node (src/node/realm.ts). */
-  hooks(): { reach: (node: NodeId) => Promise<boolean> | false; detached: (peer: NodeId, error: EntangleError) => void } {
+  /** @internal What this mesh adds to this realm's node (src/node/realm.ts). */
+  hooks(): MeshHooks {
     return { reach: (node) => this.#reach(node), detached: (peer, error) => this.#detached(peer, error) };
   }
 

@@ -162,6 +162,10 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
     nodes.push(token);
     assert.deepEqual(token.joined, { error: 'ENTANGLE_NATS_AUTH' });
     await assert.rejects(mesh.connect('intruder'), { code: 'ENTANGLE_CONNECT_FAILED' });
+    // Nothing listening there: refused as unreachable, not as credentials.
+    const nowhere = await startNode({ join: { servers: 'nats://127.0.0.1:1', ...USER, name: 'nowhere', timeoutMs: 2000, nats: { maxReconnectAttempts: 0 } }, role: 'echo' });
+    nodes.push(nowhere);
+    assert.deepEqual(nowhere.joined, { error: 'ENTANGLE_CONNECT_FAILED' });
     assert.equal(await roundTrip(port, 'after'), 'after');
     assert.deepEqual(((await good.ask({ op: 'stats' })).links as { peersLost: number }).peersLost, 0);
     port.close();
@@ -239,5 +243,20 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
     assert.equal(await roundTrip(port, 2), 2);
     assert.equal(((await victim.ask({ op: 'stats' })).orderErrors), 0);
     port.close();
+  });
+
+  test('mesh.close() says bye: the peers\' ports get close at once; a mesh with another subject prefix is not reachable by name', async () => {
+    const leaver = await node('leaver', 'echo');
+    const port = await mesh.connect('leaver');
+    port.start();
+    assert.equal(await roundTrip(port, 'hi'), 'hi');
+    const reported = mesh.stats().reportedGone;
+    const closed = next(port, 'close', 10_000);
+    assert.deepEqual(await leaver.ask({ op: 'close' }), { reply: 1, closed: true });
+    await closed;
+    assert.equal(mesh.stats().reportedGone, reported, 'the bye, not the server\'s notification');
+    const other = await node('isolated', 'echo', { subjectPrefix: 'elsewhere' });
+    assert.ok(other.joined.id);
+    await assert.rejects(mesh.connect('isolated'), { code: 'ENTANGLE_CONNECT_FAILED' });
   });
 });
