@@ -99,16 +99,9 @@ export class NatsMux {
     this.#random = options.random ?? ((bytes) => globalThis.crypto.getRandomValues(bytes));
   }
 
-  get localNode(): NodeId {
-    return this.#options.localNode;
-  }
-
+  /** The server's max_payload this mux builds messages for. */
   get maxPayload(): number {
     return this.#options.maxPayload;
-  }
-
-  get maxFrameBytes(): number {
-    return this.#options.maxFrameBytes;
   }
 
   /** A new connection to `peer` (for a link's dialled handshake). */
@@ -116,11 +109,6 @@ export class NatsMux {
     const conn = new Uint8Array(8);
     this.#random(conn);
     return this.#open(peer, conn);
-  }
-
-  /** Open connections to or from `peer`. */
-  connectionsTo(peer: NodeId): NatsTransport[] {
-    return [...this.#connections.values()].filter((t) => t.peer === peer);
   }
 
   /** Every open connection. */
@@ -204,7 +192,11 @@ export class NatsMux {
     payload[1] = NatsKind.close;
     payload.set(this.#self, 2);
     payload.set(conn, CONN_OFFSET);
-    this.#send(peer, payload);
+    try {
+      this.#send(peer, payload);
+    } catch {
+      // The NATS connection is closed: there is nobody left to tell.
+    }
   }
 
   #send(peer: NodeId, payload: Uint8Array): void {
