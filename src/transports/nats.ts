@@ -173,7 +173,7 @@ export class NatsMux {
   breakAll(error: EntangleError): void {
     for (const transport of [...this.#connections.values()]) {
       this.#broken.push(transport);
-      transport.break(error, false);
+      transport.break(error);
     }
   }
 
@@ -290,15 +290,19 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
   }
 
   /**
-   * Ends the connection because it can no longer be trusted to carry every frame (a gap, a lost
-   * NATS connection): onclose with `error`, so the link waits for a new transport and resends.
-   * `tellPeer`: publish a close so the peer stops using it too (it arrives before anything newer).
+   * Ends the connection because it can no longer be trusted to carry every frame (the NATS
+   * connection was lost): onclose with `error`, so the link waits for a new transport and resends.
    */
-  break(error: EntangleError, tellPeer: boolean): void {
+  break(error: EntangleError): void {
+    this.#break(error, false, false);
+  }
+
+  /** `tellPeer`: publish a close so the peer stops using it too (it arrives before anything newer). */
+  #break(error: EntangleError, tellPeer: boolean, gap: boolean): void {
     if (this.#closed) return;
     this.#pending = [];
     if (tellPeer) this.#publish(NatsKind.close, new Uint8Array(0));
-    this.#end(error, false);
+    this.#end(error, gap);
   }
 
   /** @internal Tells the peer this connection is closed (after a break that could not tell it). */
@@ -316,9 +320,7 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
       return;
     }
     if (seq !== this.#receiveSeq) {
-      this.#pending = [];
-      this.#publish(NatsKind.close, new Uint8Array(0));
-      this.#end(new EntangleError('ENTANGLE_LINK_CLOSED', `NatsTransport: a gap in the messages from ${this.peer} (expected ${this.#receiveSeq}, got ${seq}): some were lost.`), true);
+      this.#break(new EntangleError('ENTANGLE_LINK_CLOSED', `NatsTransport: a gap in the messages from ${this.peer} (expected ${this.#receiveSeq}, got ${seq}): some were lost.`), true, true);
       return;
     }
     this.#receiveSeq = (seq + 1) >>> 0;
