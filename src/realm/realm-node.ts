@@ -351,20 +351,23 @@ export class RealmNode extends EventTarget {
   // The routing Node's delegate.
 
   #forward(to: NodeId, event: RoutingEvent): void {
+    if (this.#reach !== undefined && this.#waitForDial(to, event)) return;
+    this.#forwardNow(to, event);
+  }
+
+  /** With options.reach: whether `event` waits for a link to `to` being made (it is queued). */
+  #waitForDial(to: NodeId, event: RoutingEvent): boolean {
     const waiting = this.#dialling.get(to);
     if (waiting !== undefined) {
       waiting.push(event);
-      return;
+      return true;
     }
-    if (this.#reach !== undefined && !this.links.has(to)) {
-      const linked = this.#reach(to);
-      if (linked !== false) {
-        this.#dialling.set(to, [event]);
-        void linked.then((ok) => this.#dialled(to, ok), () => this.#dialled(to, false));
-        return;
-      }
-    }
-    this.#forwardNow(to, event);
+    if (this.links.has(to)) return false;
+    const linked = this.#reach!(to);
+    if (linked === false) return false;
+    this.#dialling.set(to, [event]);
+    void linked.then((ok) => this.#dialled(to, ok), () => this.#dialled(to, false));
+    return true;
   }
 
   /** A direct dial settled: the events that waited for it go out in order (over the new link, or as without one). */
