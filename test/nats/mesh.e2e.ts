@@ -259,4 +259,19 @@ describe('entangle/nats on one server', { skip: skip ?? false }, () => {
     assert.ok(other.joined.id);
     await assert.rejects(mesh.connect('isolated'), { code: 'ENTANGLE_CONNECT_FAILED' });
   });
+
+  test('two nodes connecting to each other at the same moment: one link, both ports work, nobody lost', async () => {
+    const x = await node('cross-x', 'echo');
+    const y = await node('cross-y', 'echo');
+    const [fromX, fromY] = await Promise.all([x.ask({ op: 'connect', name: 'cross-y' }), y.ask({ op: 'connect', name: 'cross-x' })]);
+    assert.equal(fromX.ok, true, JSON.stringify(fromX));
+    assert.equal(fromY.ok, true, JSON.stringify(fromY));
+    assert.deepEqual((await x.ask({ op: 'roundtrip', name: 'cross-y', data: 'x→y' })).data, 'x→y');
+    assert.deepEqual((await y.ask({ op: 'roundtrip', name: 'cross-x', data: 'y→x' })).data, 'y→x');
+    for (const n of [x, y]) {
+      const links = (await n.ask({ op: 'stats' })).links as { links: number; peersLost: number };
+      assert.equal(links.peersLost, 0);
+      assert.equal(links.links, 1, 'one link between them');
+    }
+  });
 });
