@@ -7,6 +7,7 @@ import { clonesPerSecond } from './clone.js';
 import { codecContenders } from './codec.js';
 import { fresh64k, float64MiB, graph, KIB_64, SHARED_64K, smallObject, STRING_64 } from './fixtures.js';
 import { alternate, percentile } from './harness.js';
+import { natsCases } from './nats-cases.js';
 import { nodeCases } from './node-cases.js';
 import { routingCases } from './routing.js';
 
@@ -193,6 +194,7 @@ export const cases = [
   }),
   ...routingCases,
   ...nodeCases,
+  ...natsCases,
 ];
 
 /** The graph, node by node (deepStrictEqual would walk the shared links as a tree: exponential). */

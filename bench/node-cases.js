@@ -23,11 +23,11 @@ const WARM_UP_MS = Number(process.env.BENCH_NODE_WARMUP_MS) || 2000;
 const WARM_UP_TRIPS = 10_000;
 
 /** Small objects: 1,000 unacknowledged at most, acknowledged every 100 (shared/perf-baselines.md's method across a boundary). */
-const SMALL = { window: 1000, ackEvery: 100 };
+export const SMALL = { window: 1000, ackEvery: 100 };
 /** 64 KiB buffers: 100 in flight at most (6.4 MiB), acknowledged every 10. */
 const LARGE = { window: 100, ackEvery: 10 };
 
-const checkSmall = (description) => assert.deepEqual(description, { value: smallObject(0) });
+export const checkSmall = (description) => assert.deepEqual(description, { value: smallObject(0) });
 const HEAD_64K = [...new Uint8Array(SHARED_64K, 0, 8)];
 const check64k = (description) => {
   assert.ok(description.bytes !== undefined, `expected bytes, got ${JSON.stringify(description).slice(0, 80)}`);
@@ -63,7 +63,7 @@ async function withSessions(contenders, body) {
   }
 }
 
-function throughputCase({ id, title, contenders, make, transfer = false, check, flow, goals }) {
+export function throughputCase({ id, title, contenders, make, transfer = false, check, flow, goals }) {
   return {
     id,
     title,
@@ -81,7 +81,7 @@ function throughputCase({ id, title, contenders, make, transfer = false, check, 
   };
 }
 
-function roundTripCase({ id, title, contenders, goals, p99Against }) {
+export function roundTripCase({ id, title, contenders, goals, p99Against }) {
   return {
     id,
     title,

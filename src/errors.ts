@@ -67,7 +67,12 @@ export type EntangleErrorCode =
   /** Node: a server refused a connection because maxPendingHandshakes handshakes were already in progress. */
   | 'ENTANGLE_SERVER_BUSY'
   /** Node: a worker could not be started, or exited before its link came up. */
-  | 'ENTANGLE_WORKER_FAILED';
+  | 'ENTANGLE_WORKER_FAILED'
+  // NATS (src/nats/):
+  /** NATS: the server refused join()'s credentials. */
+  | 'ENTANGLE_NATS_AUTH'
+  /** NATS: the server reported a peer node's connection closed; its ports get `close`. */
+  | 'ENTANGLE_NATS_PEER_GONE';
 
 /** An error that is not the spec's to name: it carries a stable `code` for programs to test. */
 export class EntangleError extends Error {

@@ -60,6 +60,19 @@ const MAX_EARLY = 16;
 
 let realm: RealmNode | null = null;
 
+/** What a joined NATS mesh adds to this realm's node (src/nats/mesh.ts): direct links to any node of the mesh, and dialling again after a transport broke. */
+export interface MeshHooks {
+  reach(node: NodeId): Promise<boolean> | false;
+  detached(peer: NodeId, error: EntangleError): void;
+}
+
+let mesh: MeshHooks | null = null;
+
+/** The mesh this realm's node belongs to (null: none). */
+export function setMeshHooks(hooks: MeshHooks | null): void {
+  mesh = hooks;
+}
+
 /** This realm's node. */
 export function localRealm(): RealmNode {
   if (realm !== null) return realm;
@@ -77,6 +90,8 @@ export function localRealm(): RealmNode {
       lossListeners.delete(peer);
       if (listeners !== undefined) for (const listener of listeners) listener(error);
     },
+    detached: (peer, error) => mesh?.detached(peer, error),
+    reach: (node) => mesh?.reach(node) ?? false,
   });
   node.addEventListener('connect', (event) => {
     const { origin, ports } = event as MessageEvent;

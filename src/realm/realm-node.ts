@@ -45,6 +45,15 @@ export interface RealmNodeOptions {
   readonly keepAlive?: (alive: boolean) => void;
   /** A linked neighbour node is lost, with the link's reason. */
   readonly peerLost?: (peer: NodeId, error: EntangleError) => void;
+  /** The transport to a linked neighbour is gone and its link waits (graceMs) for another: whoever can, dials again (Links' `detached`). */
+  readonly detached?: (peer: NodeId, error: EntangleError) => void;
+  /**
+   * Where every node may be dialled directly (a NATS mesh): asked before the first event goes to
+   * a node with no link. `false`: not this way (the relay carries it, as without this option).
+   * A promise: a link is being made; events for that node wait here, in order, until it settles;
+   * true means linked, false means not directly after all (the relay carries them, or the node is lost).
+   */
+  readonly reach?: (node: NodeId) => Promise<boolean> | false;
 }
 
 /** Drops that honest nodes never cause (docs/routing.md, "Checks"): a neighbour causing one is cut off. */
@@ -77,6 +86,9 @@ export class RealmNode extends EventTarget {
   readonly #alive = new Set<RoutedPort>();
   readonly #keepAlive: ((alive: boolean) => void) | undefined;
   readonly #onPeerLost: ((peer: NodeId, error: EntangleError) => void) | undefined;
+  readonly #reach: ((node: NodeId) => Promise<boolean> | false) | undefined;
+  /** Nodes being dialled directly (options.reach), with the events waiting for the link, in order. */
+  readonly #dialling = new Map<NodeId, RoutingEvent[]>();
   #closed = false;
 
   constructor(options: RealmNodeOptions = {}) {
@@ -94,6 +106,7 @@ export class RealmNode extends EventTarget {
     };
     this.#keepAlive = options.keepAlive;
     this.#onPeerLost = options.peerLost;
+    this.#reach = options.reach;
     this.node = new Node({
       delegate: nodeDelegate,
       ...(options.id === undefined ? {} : { id: options.id }),
@@ -101,7 +114,12 @@ export class RealmNode extends EventTarget {
       ...(options.routingLimits === undefined ? {} : { limits: options.routingLimits }),
     });
     const linksDelegate: LinksDelegate = {
-      peerUp: () => {},
+      // Where nodes are dialled directly, a route learned through whoever named the node gives
+      // way to the link, if nothing was sent along it yet (the relay keeps a used route: order).
+      peerUp: (peer) => {
+        if (this.#reach !== undefined) this.relay.direct(peer);
+      },
+      ...(options.detached === undefined ? {} : { detached: options.detached }),
       message: (peer, bytes) => this.relay.received(peer, bytes),
       acked: (peer, upTo) => this.#acked(peer, upTo),
       peerLost: (peer, error) => {
@@ -151,6 +169,7 @@ export class RealmNode extends EventTarget {
     if (this.#closed) return;
     this.#closed = true;
     realmNodes.delete(this.node.id);
+    this.#dialling.clear();
     const peers = this.links.peers();
     this.links.close();
     for (const peer of peers) this.#peerLost(peer);
@@ -332,6 +351,35 @@ export class RealmNode extends EventTarget {
   // The routing Node's delegate.
 
   #forward(to: NodeId, event: RoutingEvent): void {
+    if (this.#reach !== undefined && this.#waitForDial(to, event)) return;
+    this.#forwardNow(to, event);
+  }
+
+  /** With options.reach: whether `event` waits for a link to `to` being made (it is queued). */
+  #waitForDial(to: NodeId, event: RoutingEvent): boolean {
+    const waiting = this.#dialling.get(to);
+    if (waiting !== undefined) {
+      waiting.push(event);
+      return true;
+    }
+    if (this.links.has(to)) return false;
+    const linked = this.#reach!(to);
+    if (linked === false) return false;
+    this.#dialling.set(to, [event]);
+    void linked.then((ok) => this.#dialled(to, ok), () => this.#dialled(to, false));
+    return true;
+  }
+
+  /** A direct dial settled: the events that waited for it go out in order (over the new link, or as without one). */
+  #dialled(to: NodeId, linked: boolean): void {
+    const waiting = this.#dialling.get(to);
+    this.#dialling.delete(to);
+    if (waiting === undefined || this.#closed) return;
+    if (linked) this.relay.direct(to);
+    for (const event of waiting) this.#forwardNow(to, event);
+  }
+
+  #forwardNow(to: NodeId, event: RoutingEvent): void {
     const bytes = encodeEvent(event);
     let seq: number;
     try {

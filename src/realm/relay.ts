@@ -78,6 +78,8 @@ export class Relay {
   readonly #via = new Map<NodeId, NodeId>();
   /** Node → nodes whose traffic with it passed through here: told when it is lost. */
   readonly #users = new Map<NodeId, Set<NodeId>>();
+  /** Nodes reached through another node that something was sent to that way: their route must stay (order). */
+  readonly #used = new Set<NodeId>();
   /** Nodes lost for good (node ids are new at every start: a lost id never comes back), oldest first, at most maxRoutes. */
   readonly #gone = new Set<NodeId>();
   /** The neighbour the last `send` went to: its link's sequence number is what `send` returned. */
@@ -105,7 +107,18 @@ export class Relay {
       this.lastHop = to;
       return this.#host.sendLinked(to, bytes);
     }
+    this.#used.add(to);
     return this.#carry(via, encodeEnvelope(this.#maxHops, to, this.#self, bytes), 1);
+  }
+
+  /**
+   * `node` is now linked directly (a mesh dialled it): forget the route learned through whoever
+   * named it, unless something already went that way (then it stays: a route that changed
+   * mid-stream could reorder). Routes are only ever learned, so where every node can be dialled
+   * (entangle/nats) this keeps them from being used at all.
+   */
+  direct(node: NodeId): void {
+    if (!this.#used.has(node)) this.#via.delete(node);
   }
 
   /** Hands an envelope to node `to` (its addressee, or a node on the way): directly, or inside one more envelope addressed to `to`. */
@@ -212,7 +225,10 @@ export class Relay {
         }
       }
     }
-    for (const n of lost) this.#via.delete(n);
+    for (const n of lost) {
+      this.#via.delete(n);
+      this.#used.delete(n);
+    }
     // Bounded as the routes are: forgetting the oldest lost ids only lets a late event from one be relayed (and dropped) again.
     for (const n of this.#gone) {
       if (this.#gone.size <= this.#maxRoutes) break;
