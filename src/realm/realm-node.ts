@@ -20,6 +20,7 @@ import { MessageEvent } from '../spec/message-event.ts';
 import { BufferedAmountLowTask, MessagePortData, UNDECODABLE } from '../spec/message-port-data.ts';
 import { createMessagePort, type MessagePort } from '../spec/message-port.ts';
 import { markTrusted } from '../spec/trusted-event.ts';
+import { encodeForNode } from '../wire/index.ts';
 import { decodeRouted, encodeRouted, type EncodedMessage } from './message-bytes.ts';
 import { Relay, type RelayLimitOptions } from './relay.ts';
 import { RoutedPort } from './routed-port.ts';
@@ -55,6 +56,8 @@ export interface RealmNodeOptions {
    */
   readonly reach?: (node: NodeId) => Promise<boolean> | false;
 }
+
+const NO_PORTS: readonly PortId[] = Object.freeze([]);
 
 /** Drops that honest nodes never cause (docs/routing.md, "Checks"): a neighbour causing one is cut off. */
 const FORBIDDEN: ReadonlySet<DropReason> = new Set(['wrongSource', 'badSequence', 'unexpected', 'malformed', 'limit', 'unknownPort']);
@@ -192,18 +195,30 @@ export class RealmNode extends EventTarget {
       discardTransferDataHolders(message.transferDataHolders);
       throw error;
     }
-    if (encoded.pending === null) {
-      this.#send(port, encoded.message);
-      return;
-    }
-    // Blob or File bytes are being read: later posts wait behind this one (per-port order).
+    if (encoded.pending === null) this.#send(port, encoded.message);
+    else this.#sendWhenRead(port, encoded.pending, encoded.message.ports);
+  }
+
+  /**
+   * A post with nothing transferred, encoded straight from the value in one walk (no clone records
+   * in between: the common post is about a third cheaper). Throws what structured serialization
+   * throws (DataCloneError), before anything is sent.
+   */
+  postValue(port: RoutedPort, value: unknown): void {
+    const payload = encodeForNode(value);
+    if (payload instanceof Uint8Array) this.#send(port, { payload, ports: NO_PORTS });
+    else this.#sendWhenRead(port, payload, NO_PORTS);
+  }
+
+  /** Blob or File bytes are being read: later posts wait behind this one (per-port order). */
+  #sendWhenRead(port: RoutedPort, pending: Promise<Uint8Array>, ports: readonly PortId[]): void {
     port.outbox = [];
-    encoded.pending.then(
-      (payload) => this.#sendAfterRead(port, { payload, ports: encoded.message.ports }),
+    pending.then(
+      (payload) => this.#sendAfterRead(port, { payload, ports }),
       // A Blob that cannot be read: the receiver gets messageerror, the ports are closed.
       () => {
-        for (const id of encoded.message.ports) this.node.closePort(id);
-        this.#sendAfterRead(port, { payload: new Uint8Array(0), ports: [] });
+        for (const id of ports) this.node.closePort(id);
+        this.#sendAfterRead(port, { payload: new Uint8Array(0), ports: NO_PORTS });
       },
     );
   }

@@ -3,6 +3,7 @@
 // until the data's task takes them; posts leave in order, even when one of them has to wait for
 // a Blob's bytes.
 
+import { structuredSerializeWithTransfer } from '../clone/index.ts';
 import type { SerializedWithTransfer } from '../clone/records.ts';
 import type { PortId } from '../routing/ids.ts';
 import type { MessagePortData, PortRoute } from '../spec/message-port-data.ts';
@@ -30,6 +31,12 @@ export class RoutedPort implements PortRoute {
   post(message: SerializedWithTransfer): void {
     if (this.outbox !== null) this.outbox.push(message);
     else this.realm.postRouted(this, message);
+  }
+
+  postValue(value: unknown): void {
+    // Behind a Blob being read, a post waits as records (serialized now, in its turn): one walk either way.
+    if (this.outbox !== null) this.outbox.push(structuredSerializeWithTransfer(value, []));
+    else this.realm.postValue(this, value);
   }
 
   take(): SerializedWithTransfer | undefined {

@@ -33,6 +33,11 @@ export const UNDECODABLE: SerializedWithTransfer = Object.freeze({ serialized: u
 export interface PortRoute {
   /** Send a message to the peer (it takes over the transfer data holders). */
   post(message: SerializedWithTransfer): void;
+  /**
+   * StructuredSerializeWithTransfer(value, []) and post: what post() of its result does, in one
+   * walk where the route can (no records in between). Throws what serialization throws.
+   */
+  postValue(value: unknown): void;
   /** The oldest message that arrived, decoded (UNDECODABLE if its bytes are bad). */
   take(): SerializedWithTransfer | undefined;
   /** close(): the peer learns, messages still waiting here are dropped. */

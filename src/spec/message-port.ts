@@ -259,6 +259,12 @@ function postMessageSteps(sourcePort: MessagePort, source: MessagePortData | nul
     const targetFace = targetPort.face();
     for (let i = 0; i < transfer.length; i++) if (transfer[i] === targetFace) doomed = true;
   }
+  // 5 and 7 through a route when nothing is transferred (so nothing is doomed): the route
+  // serializes and posts in one walk.
+  if (route !== null && transfer.length === 0) {
+    route.postValue(message);
+    return;
+  }
   // 5. Serialize with transfer, even when the message will be dropped (item 17).
   const serialized = structuredSerializeWithTransfer(message, transfer);
   // 6. If targetPort is null, or doomed, return (closing what was transferred with it).

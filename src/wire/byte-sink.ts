@@ -10,7 +10,7 @@ import { SmallMap } from './small-map.ts';
 import { arrayIndexOf, ErrorFlag, ERROR_NAMES, Tag, VIEW_CONSTRUCTORS } from './tags.ts';
 import {
   patchVarint, reserveVarint, type SuspendedWriter, writeBigInt, writeByte, writeBytes, writeFloat64, writeNumber, writeString,
-  writeTagVarint, writeVarint,
+  writeTagVarint, writeVarint, written,
 } from './writer.ts';
 
 const ERROR_NAME_BYTES = new Map(ERROR_NAMES.map((name, i) => [name, i]));
@@ -19,6 +19,21 @@ const VIEW_BYTES = new Map(VIEW_CONSTRUCTORS.map((name, i) => [name, i]));
 /** Object indices stand for objects; primitives have none. */
 export const NO_INDEX = -1;
 
+/** A Blob or File met while writing a message for another node: its place, to be filled once its bytes are read. */
+export interface DeferredBlob {
+  /** Offset in the message where its value goes. */
+  readonly at: number;
+  readonly blob: Blob;
+  readonly isFile: boolean;
+}
+
+/** What a message for another node leaves to do after the walk (encodeValueDeferring). */
+export interface Deferred {
+  readonly blobs: DeferredBlob[];
+  /** A SharedArrayBuffer was met: thrown once the walk is over, as the walk over records would (every getter has run). */
+  refused: DOMException | null;
+}
+
 /**
  * Writes serialization results as bytes. Its serialized value is the object index (NO_INDEX for a
  * primitive); memory maps each object to it, so meeting an object again writes a back-reference.
@@ -26,6 +41,8 @@ export const NO_INDEX = -1;
 export class ByteSink implements SerializeSink<number> {
   /** The next object index. */
   private objects = 0;
+  /** Set while a message for another node is written: Blobs, Files and shared memory are noted, not refused at once. */
+  deferred: Deferred | null = null;
   /** Key string → its index in the message's key table. */
   private readonly keyIndex = new SmallMap<string, number>();
   /** Object index of a container → the patchVarint handle of its count. */
@@ -115,7 +132,10 @@ export class ByteSink implements SerializeSink<number> {
   }
 
   sharedArrayBuffer(): number {
-    throw dataCloneError('A SharedArrayBuffer cannot be encoded: shared memory cannot leave its agent cluster.');
+    const error = dataCloneError('A SharedArrayBuffer cannot be encoded: shared memory cannot leave its agent cluster.');
+    if (this.deferred === null) throw error;
+    this.deferred.refused ??= error;
+    return this.objects++;
   }
 
   beginView(constructor: TypedArrayName | 'DataView', byteOffset: number, length: number | null): number {
@@ -212,12 +232,19 @@ export class ByteSink implements SerializeSink<number> {
     patchVarint(this.counts[container] as number, count);
   }
 
-  blob(): number {
-    throw blobRefused('Blob');
+  blob(blob: Blob): number {
+    return this.defer(blob, false);
   }
 
-  file(): number {
-    throw blobRefused('File');
+  file(file: File): number {
+    return this.defer(file, true);
+  }
+
+  /** Its place is kept (nothing written, its object index taken in order): spliceBlobs writes it there. */
+  private defer(blob: Blob, isFile: boolean): number {
+    if (this.deferred === null) throw blobRefused(isFile ? 'File' : 'Blob');
+    this.deferred.blobs.push({ at: written(), blob, isFile });
+    return this.objects++;
   }
 
   /** A Blob whose bytes were read beforehand: type, size, bytes. */

@@ -10,7 +10,7 @@ import { dataCloneError } from '../errors.ts';
 import { serializeInto } from '../clone/index.ts';
 import { BlobTypeGetter, FileLastModifiedGetter, FileNameGetter } from '../clone/intrinsics.ts';
 import type { ObjectRecord, PropertyRecord, Serialized, TransferDataHolder } from '../clone/records.ts';
-import { ByteSink, NO_INDEX } from './byte-sink.ts';
+import { ByteSink, NO_INDEX, type Deferred, type DeferredBlob } from './byte-sink.ts';
 import { HolderKind, WIRE_VERSION } from './tags.ts';
 import { abort, begin, finish, resume, suspend, writeByte, writeBytes, writeString, writeVarint } from './writer.ts';
 
@@ -43,14 +43,66 @@ export function encodeMessage(root: Serialized, holders: readonly EncodableHolde
   return writeMessage(root, holders, blobs);
 }
 
-/** With `holders` null, `root` is a value for the serialization walk; otherwise records. */
-function writeMessage(root: unknown, holders: readonly EncodableHolder[] | null, blobs: BlobBytes | undefined): Uint8Array {
+/** A value as a message for another node: encodeValue, except that Blobs and Files get a place, filled by spliceBlobs once their bytes are read. */
+export interface DeferredMessage {
+  /** The message; whole when `blobs` is empty. */
+  readonly bytes: Uint8Array;
+  /** In order of their places. */
+  readonly blobs: readonly DeferredBlob[];
+}
+
+/**
+ * encodeValue for a message that goes to another node: the same bytes as encoding the records of
+ * StructuredSerializeWithTransfer(value, []) (encodeWithTransfer), made in one walk, with no
+ * records in between. A Blob or File, whose bytes can only be read asynchronously, is noted with
+ * its place instead of refused, so that the walk (and every getter in it) runs exactly once; a
+ * SharedArrayBuffer is refused (DataCloneError) after the walk, as encoding its records would be.
+ */
+export function encodeValueDeferring(value: unknown): DeferredMessage {
+  const deferred: Deferred = { blobs: [], refused: null };
+  const bytes = writeMessage(value, null, undefined, deferred);
+  return { bytes, blobs: deferred.blobs };
+}
+
+/** The whole message: `message` with the bytes of each of its Blobs and Files (`contents`, in order) written in their places. */
+export function spliceBlobs(message: DeferredMessage, contents: readonly Uint8Array[]): Uint8Array {
+  const { bytes, blobs } = message;
   const sink = startMessage();
+  try {
+    let from = 0;
+    for (let i = 0; i < blobs.length; i++) {
+      const { at, blob, isFile } = blobs[i] as DeferredBlob;
+      writeBytes(bytes.subarray(from, at));
+      writeReadBlob(sink, blob, isFile, contents[i] as Uint8Array);
+      from = at;
+    }
+    writeBytes(bytes.subarray(from));
+    return finish();
+  } catch (error) {
+    abort();
+    throw error;
+  } finally {
+    endMessage(sink);
+  }
+}
+
+/** A Blob or File whose bytes were read: its type (and a File's name and time) from the object, which is immutable. */
+function writeReadBlob(sink: ByteSink, blob: Blob, isFile: boolean, bytes: Uint8Array): number {
+  const type = (BlobTypeGetter as (b: unknown) => string)(blob);
+  if (!isFile) return sink.blobBytes(type, bytes);
+  return sink.fileBytes(type, bytes, (FileNameGetter as (f: unknown) => string)(blob), (FileLastModifiedGetter as (f: unknown) => number)(blob));
+}
+
+/** With `holders` null, `root` is a value for the serialization walk; otherwise records. */
+function writeMessage(root: unknown, holders: readonly EncodableHolder[] | null, blobs: BlobBytes | undefined, deferred: Deferred | null = null): Uint8Array {
+  const sink = startMessage();
+  sink.deferred = deferred;
   try {
     writeByte(WIRE_VERSION);
     if (holders === null) {
       writeByte(0);
       serializeInto(root, sink, sink.memory);
+      if (deferred?.refused != null) throw deferred.refused;
     } else {
       writeVarint(holders.length);
       for (let i = 0; i < holders.length; i++) writeHolder(holders[i] as EncodableHolder);
@@ -79,6 +131,7 @@ function startMessage(): ByteSink {
 
 function endMessage(sink: ByteSink): void {
   sink.busy = false;
+  sink.deferred = null;
   sink.reset();
   if (sink.outer !== undefined) resume(sink.outer);
 }
@@ -239,12 +292,7 @@ class RecordWalk {
 
   private writeBlob(record: Extract<ObjectRecord, { type: 'Blob' | 'File' }>): number {
     const bytes = this.blobs?.get(record);
-    if (bytes === undefined) return record.type === 'Blob' ? this.sink.blob() : this.sink.file();
-    if (record.type === 'Blob') return this.sink.blobBytes((BlobTypeGetter as (b: unknown) => string)(record.blob), bytes);
-    const { file } = record;
-    return this.sink.fileBytes(
-      (BlobTypeGetter as (b: unknown) => string)(file), bytes, (FileNameGetter as (f: unknown) => string)(file),
-      (FileLastModifiedGetter as (f: unknown) => number)(file),
-    );
+    if (record.type === 'Blob') return bytes === undefined ? this.sink.blob(record.blob) : writeReadBlob(this.sink, record.blob, false, bytes);
+    return bytes === undefined ? this.sink.file(record.file) : writeReadBlob(this.sink, record.file, true, bytes);
   }
 }

@@ -9,7 +9,7 @@ import type { ObjectRecord, Serialized, SerializedWithTransfer, TransferDataHold
 import { uncurryThis } from '../clone/intrinsics.ts';
 import { RecordBuilder, ValueBuilder } from './build.ts';
 import { decodeMessage, type DecodedHolder } from './decode.ts';
-import { encodeMessage, encodeValue, type EncodableHolder } from './encode.ts';
+import { encodeMessage, encodeValue, encodeValueDeferring, spliceBlobs, type EncodableHolder } from './encode.ts';
 import { resolveLimits, type WireLimitOptions } from './limits.ts';
 import { wireError } from './reader.ts';
 
@@ -86,6 +86,20 @@ export function encodeWithTransfer(message: SerializedWithTransfer, encodePlatfo
 }
 
 /**
+ * A message with no transfer list for another node, made in one walk over `value` (no records in
+ * between): the bytes encodeWithTransfer would make of StructuredSerializeWithTransfer(value, []).
+ * Throws DataCloneError as structured serialization does (for a SharedArrayBuffer, after the whole
+ * walk). With Blobs or Files, a promise of the message once their bytes are read and written in
+ * their places (rejected with a DataCloneError if one cannot be read); the walk runs once either way.
+ */
+export function encodeForNode(value: unknown): Uint8Array | Promise<Uint8Array> {
+  const message = encodeValueDeferring(value);
+  if (message.blobs.length === 0) return message.bytes;
+  return Promise.all(message.blobs.map(({ blob, isFile }) => readBlob(blob, isFile ? 'File' : 'Blob')))
+    .then((contents) => spliceBlobs(message, contents));
+}
+
+/**
  * encodeWithTransfer for a message that may hold Blobs and Files: reads each one's bytes
  * (`arrayBuffer()`), then encodes them with the message (tags 0x22 / 0x23). `encodePlatformState`
  * runs at once, before the first read. A read that fails rejects with a DataCloneError.
@@ -96,7 +110,7 @@ export async function encodeWithTransferAsync(
   const holders = encodableHolders(message.transferDataHolders, encodePlatformState);
   const found = blobRecords(message.serialized);
   if (found.length === 0) return encodeMessage(message.serialized, holders);
-  const contents = await Promise.all(found.map(readBlob));
+  const contents = await Promise.all(found.map((record) => readBlob(record.type === 'Blob' ? record.blob : record.file, record.type)));
   const blobs = new Map<ObjectRecord, Uint8Array>();
   found.forEach((record, i) => blobs.set(record, contents[i] as Uint8Array));
   return encodeMessage(message.serialized, holders, blobs);
@@ -151,13 +165,12 @@ function blobRecords(root: Serialized): BlobRecord[] {
 
 const BlobArrayBuffer = typeof Blob === 'function' ? uncurryThis(Blob.prototype.arrayBuffer as () => Promise<ArrayBuffer>) : undefined;
 
-async function readBlob(record: BlobRecord): Promise<Uint8Array> {
-  const blob = record.type === 'Blob' ? record.blob : record.file;
+async function readBlob(blob: Blob, what: 'Blob' | 'File'): Promise<Uint8Array> {
   try {
     return new Uint8Array(await (BlobArrayBuffer as (b: unknown) => Promise<ArrayBuffer>)(blob));
   } catch (error) {
     const reason = error instanceof Error ? `: ${error.message}` : '';
-    throw dataCloneError(`A ${record.type} could not be read${reason}.`);
+    throw dataCloneError(`A ${what} could not be read${reason}.`);
   }
 }
 

@@ -42,6 +42,11 @@ export function finish(): Uint8Array {
   return out;
 }
 
+/** Bytes of the message being written so far. */
+export function written(): number {
+  return pos - start;
+}
+
 /** Drops a message that failed half-way. */
 export function abort(): void {
   writing = false;

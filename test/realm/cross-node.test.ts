@@ -189,6 +189,51 @@ test('realm: a Blob crosses to another node in order with the messages around it
   await closeAll([a!, b!], [p, q]);
 });
 
+test('realm: a post to another node walks the value once: getters run once, in order, with Blobs and Files written in their places', async () => {
+  const [a, b] = await linkedNodes(2);
+  const [p, q] = await remotePair(a!, b!);
+  const seen = collect(q, 3);
+  const calls: string[] = [];
+  const blob = new Blob(['blob bytes'], { type: 'text/plain' });
+  const file = new File(['file bytes'], 'f.txt', { type: 'text/x', lastModified: 42 });
+  const value = {
+    get first() { calls.push('first'); return blob; },
+    get second() { calls.push('second'); return [file, blob]; },
+    get third() { calls.push('third'); return 'plain'; },
+  };
+  p.postMessage(value);
+  p.postMessage('after');
+  p.postMessage({ get late() { calls.push('late'); return 1; } });
+  assert.deepEqual(calls, ['first', 'second', 'third', 'late'], 'serialized at post time, each getter once');
+  const [received, after, late] = await seen as [{ first: Blob; second: [File, Blob]; third: string }, string, unknown];
+  assert.deepEqual(calls, ['first', 'second', 'third', 'late'], 'and never again while the Blobs were read');
+  assert.equal(await received.first.text(), 'blob bytes');
+  assert.equal(received.first.type, 'text/plain');
+  assert.ok(received.second[0] instanceof File);
+  assert.equal(received.second[0].name, 'f.txt');
+  assert.equal(received.second[0].lastModified, 42);
+  assert.equal(await received.second[0].text(), 'file bytes');
+  assert.equal(received.second[1], received.first, 'the same Blob twice is one Blob (a shared reference)');
+  assert.equal(received.third, 'plain');
+  assert.equal(after, 'after');
+  assert.deepEqual(late, { late: 1 });
+  await closeAll([a!, b!], [p, q]);
+});
+
+test('realm: a SharedArrayBuffer cannot go to another node: DataCloneError after the whole value was walked, nothing sent', async () => {
+  const [a, b] = await linkedNodes(2);
+  const [p, q] = await remotePair(a!, b!);
+  const seen = collect(q, 1);
+  const calls: string[] = [];
+  const value = { shared: new SharedArrayBuffer(8), get after() { calls.push('after'); return 1; } };
+  assert.throws(() => p.postMessage(value), (error: unknown) => error instanceof DOMException && error.name === 'DataCloneError');
+  assert.deepEqual(calls, ['after'], 'the walk went on past the SharedArrayBuffer, as serialization does');
+  assert.throws(() => p.postMessage(() => {}), (error: unknown) => error instanceof DOMException && error.name === 'DataCloneError');
+  p.postMessage('still fine');
+  assert.deepEqual(await seen, ['still fine']);
+  await closeAll([a!, b!], [p, q]);
+});
+
 test('realm: bytes from another node that do not decode become a messageerror; the ports that came with them are closed', async () => {
   const [a, b] = await linkedNodes(2);
   const [p, q] = await remotePair(a!, b!);
