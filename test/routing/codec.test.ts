@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { EntangleError } from '../../src/errors.ts';
 import { decodeEvent, encodeEvent, EventTag, type PortDescriptor, type RoutingEvent } from '../../src/routing/index.ts';
+import { idFromBytes } from '../../src/routing/ids.ts';
 
 const id = (c: string): string => c.repeat(32);
 const descriptor: PortDescriptor = {
@@ -59,6 +60,27 @@ test('routing codec: encoded events are never written again (small ones share ch
   const large = kept[7]![1];
   assert.equal(large.byteOffset, 0);
   assert.equal(large.buffer.byteLength, large.length);
+});
+
+test('routing codec: ids read back exactly through the id cache, including ids that share a cache slot', () => {
+  const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const ids: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    ids.push(bytes);
+    // A near twin: one bit apart in two words, which leaves their XOR (the slot) unchanged.
+    const twin = bytes.slice();
+    twin[0]! ^= 1;
+    twin[4]! ^= 1;
+    ids.push(twin);
+  }
+  for (let round = 0; round < 2; round++) {
+    for (const bytes of ids) assert.equal(idFromBytes(bytes, 0), hex(bytes));
+  }
+  const framed = new Uint8Array(20);
+  framed.set(ids[0]!, 3);
+  assert.equal(idFromBytes(framed, 3), hex(ids[0]!));
 });
 
 test('routing codec: the payload is copied out of the input bytes', () => {
