@@ -6,8 +6,8 @@ import { discardTransferDataHolders } from '../clone/index.ts';
 import type { SerializedWithTransfer, TransferDataHolder } from '../clone/records.ts';
 import type { PortId } from '../routing/ids.ts';
 import type { RoutedMessage } from '../routing/node.ts';
-import type { MessagePortData } from '../spec/message-port-data.ts';
-import { decodeWithTransfer, encodeWithTransfer, encodeWithTransferAsync, needsAsyncEncoding } from '../wire/index.ts';
+import { DecodedMessage, type MessagePortData, type PortMessage } from '../spec/message-port-data.ts';
+import { decode, decodeWithTransfer, encodeWithTransfer, encodeWithTransferAsync, needsAsyncEncoding } from '../wire/index.ts';
 import type { RealmNode } from './realm-node.ts';
 
 const NO_STATE = new Uint8Array(0);
@@ -47,17 +47,26 @@ function routePorts(realm: RealmNode, holders: readonly TransferDataHolder[]): P
 }
 
 /**
- * Bytes from another node → records, binding each arriving routing port to a new port data.
+ * Bytes from another node → records, binding each arriving routing port to a new port data; a
+ * message with nothing transferred (an empty holder table, no ports) straight to its value.
  * Null when the bytes are not a valid message (the task fires messageerror): the ports that came
  * with it are closed, so their peers learn.
  */
-export function decodeRouted(realm: RealmNode, message: RoutedMessage): SerializedWithTransfer | null {
-  const { ports } = message;
+export function decodeRouted(realm: RealmNode, message: RoutedMessage): PortMessage | null {
+  const { ports, payload } = message;
+  // [version][holder count]…: a count of 0 is the byte 0.
+  if (ports.length === 0 && payload.length > 1 && payload[1] === 0) {
+    try {
+      return new DecodedMessage(decode(payload));
+    } catch {
+      return null;
+    }
+  }
   let next = 0;
   const bound: MessagePortData[] = [];
   let decoded: SerializedWithTransfer;
   try {
-    decoded = decodeWithTransfer(message.payload, (interfaceName, state) => {
+    decoded = decodeWithTransfer(payload, (interfaceName, state) => {
       if (interfaceName !== 'MessagePort' || state.length !== 0 || next >= ports.length) {
         throw new TypeError('Not a port holder of this message.');
       }

@@ -17,7 +17,7 @@ import type { DropReason } from '../routing/core.ts';
 import { Node, type NodeDelegate, type RoutedMessage } from '../routing/node.ts';
 import { queueTask } from '../spec/event-loop.ts';
 import { MessageEvent } from '../spec/message-event.ts';
-import { BufferedAmountLowTask, MessagePortData, UNDECODABLE } from '../spec/message-port-data.ts';
+import { BufferedAmountLowTask, MessagePortData, UNDECODABLE, type PortMessage } from '../spec/message-port-data.ts';
 import { createMessagePort, type MessagePort } from '../spec/message-port.ts';
 import { markTrusted } from '../spec/trusted-event.ts';
 import { encodeForNode } from '../wire/index.ts';
@@ -244,7 +244,7 @@ export class RealmNode extends EventTarget {
     this.node.sendMessage(port.id, message);
   }
 
-  takeRouted(port: RoutedPort): SerializedWithTransfer | undefined {
+  takeRouted(port: RoutedPort): PortMessage | undefined {
     const message = this.node.takeMessage(port.id);
     if (message === undefined) return undefined;
     if (port.peerClosed && port.data.pending === 0) this.releaseRouted(port);

@@ -6,7 +6,7 @@
 import { structuredSerializeWithTransfer } from '../clone/index.ts';
 import type { SerializedWithTransfer } from '../clone/records.ts';
 import type { PortId } from '../routing/ids.ts';
-import type { MessagePortData, PortRoute } from '../spec/message-port-data.ts';
+import type { MessagePortData, PortMessage, PortRoute } from '../spec/message-port-data.ts';
 import type { RealmNode } from './realm-node.ts';
 
 export class RoutedPort implements PortRoute {
@@ -39,7 +39,7 @@ export class RoutedPort implements PortRoute {
     else this.realm.postValue(this, value);
   }
 
-  take(): SerializedWithTransfer | undefined {
+  take(): PortMessage | undefined {
     return this.realm.takeRouted(this);
   }
 

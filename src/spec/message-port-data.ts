@@ -15,7 +15,7 @@ export type PortFace = EventTarget;
  * `spec/message-port.ts`, so that neither operation is a method users could call on a port.
  */
 export interface FaceOperations {
-  deliverMessage(face: PortFace, message: SerializedWithTransfer): void;
+  deliverMessage(face: PortFace, message: PortMessage): void;
   fireClose(face: PortFace): void;
   fireBufferedAmountLow(face: PortFace): void;
 }
@@ -25,6 +25,17 @@ export interface FaceOperations {
  * (the spec's answer to a failed deserialization), never an exception.
  */
 export const UNDECODABLE: SerializedWithTransfer = Object.freeze({ serialized: undefined, transferDataHolders: Object.freeze([]) });
+
+/**
+ * A message from another node with nothing transferred, decoded by its route straight to the
+ * value (no records in between). It is decoded when its task takes it, as deserialization is.
+ */
+export class DecodedMessage {
+  constructor(readonly value: unknown) {}
+}
+
+/** What a port's task delivers: records to deserialize, or a value a route decoded. */
+export type PortMessage = SerializedWithTransfer | DecodedMessage;
 
 /**
  * The way to a peer on another node (implemented by src/realm/ over the routing core). While a
@@ -39,7 +50,7 @@ export interface PortRoute {
    */
   postValue(value: unknown): void;
   /** The oldest message that arrived, decoded (UNDECODABLE if its bytes are bad). */
-  take(): SerializedWithTransfer | undefined;
+  take(): PortMessage | undefined;
   /** close(): the peer learns, messages still waiting here are dropped. */
   close(): void;
   /** The peer's data when the route's far end is on this node (the doomed check, item 16). */
@@ -187,7 +198,7 @@ export class MessagePortData implements Task {
    * Take the oldest message outside of its task (receiveMessageOnPort). If the queue is
    * enabled, that message's task is queued: the next task to run is its, and does nothing.
    */
-  take(): SerializedWithTransfer | undefined {
+  take(): PortMessage | undefined {
     const message = this.#shift();
     if (message === undefined) return undefined;
     if (this.enabled) this.#takenTasks++;
@@ -195,7 +206,7 @@ export class MessagePortData implements Task {
     return message;
   }
 
-  #shift(): SerializedWithTransfer | undefined {
+  #shift(): PortMessage | undefined {
     if (this.route === null) return this.queue.shift();
     if (this.#routedPending === 0) return undefined;
     this.#routedPending--;

@@ -2,12 +2,11 @@
 // https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports
 
 import { discardTransferDataHolders, structuredDeserializeWithTransfer, structuredSerializeWithTransfer } from '../clone/index.ts';
-import type { SerializedWithTransfer } from '../clone/records.ts';
 import { registerTransferable } from '../clone/transferables.ts';
 import { dataCloneError, illegalInvocation, typeError } from '../errors.ts';
 import { closePort } from './entanglement.ts';
 import { EventHandlerSlot, setEventHandler } from './event-handler.ts';
-import { MessagePortData, setFaceOperations, UNDECODABLE } from './message-port-data.ts';
+import { DecodedMessage, MessagePortData, setFaceOperations, UNDECODABLE, type PortMessage } from './message-port-data.ts';
 import { createPortMessageEvent } from './message-event.ts';
 import { markTrusted } from './trusted-event.ts';
 import { defineInterface, toPostMessageTransfer } from './webidl.ts';
@@ -279,10 +278,15 @@ function postMessageSteps(sourcePort: MessagePort, source: MessagePortData | nul
 }
 
 /** A message task runs (item 19): deserialize and fire `message`, or `messageerror`. */
-function deliverMessage(port: MessagePort, message: SerializedWithTransfer): void {
+function deliverMessage(port: MessagePort, message: PortMessage): void {
   if (message === UNDECODABLE) {
     // Bytes from another node that could not be decoded: as a failed deserialization (19.3).
     port.dispatchEvent(createPortMessageEvent('messageerror', null, null));
+    return;
+  }
+  if (message instanceof DecodedMessage) {
+    // Decoded from another node's bytes by the task that took it: deserialized, nothing transferred.
+    port.dispatchEvent(createPortMessageEvent('message', message.value, null));
     return;
   }
   const { serialized, transferDataHolders } = message;

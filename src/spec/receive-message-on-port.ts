@@ -3,7 +3,7 @@
 
 import { structuredDeserializeWithTransfer } from '../clone/index.ts';
 import { dataCloneError, typeError } from '../errors.ts';
-import { UNDECODABLE } from './message-port-data.ts';
+import { DecodedMessage, UNDECODABLE } from './message-port-data.ts';
 import { dataOf, isMessagePort, type MessagePort } from './message-port.ts';
 
 /** `{ message }` for the oldest queued message, or undefined when none is queued (or the port is detached). */
@@ -16,5 +16,6 @@ export function receiveMessageOnPort(port: MessagePort): { message: unknown } | 
   if (serialized === undefined) return undefined;
   // Bytes from another node that could not be decoded: Node's function throws when it cannot deserialize.
   if (serialized === UNDECODABLE) throw dataCloneError('The message could not be decoded.');
+  if (serialized instanceof DecodedMessage) return { message: serialized.value };
   return { message: structuredDeserializeWithTransfer(serialized).deserialized };
 }
