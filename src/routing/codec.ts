@@ -246,8 +246,13 @@ class Reader {
     const length = this.varint();
     if (length > this.limits.maxPayloadBytes) throw overLimit(`payload of ${length} bytes (maxPayloadBytes ${this.limits.maxPayloadBytes})`);
     if (length > this.bytes.length - this.pos) throw malformed(`payload of ${length} bytes, ${this.bytes.length - this.pos} left`);
-    // A copy: the link may reuse its frame buffer once the event is handled.
-    const payload = this.bytes.slice(this.pos, this.pos + length);
+    // A payload that is most of its frame is kept as a view (frames are never reused: a large
+    // message is not copied again); a smaller one is copied, so that one small message waiting
+    // at a port that is never read cannot hold a frame many times its size (bounded by 2×).
+    const buffer = this.bytes.buffer;
+    const payload = length * 2 >= buffer.byteLength
+      ? this.bytes.subarray(this.pos, this.pos + length)
+      : this.bytes.slice(this.pos, this.pos + length);
     this.pos += length;
     return { type: 'userMessage', to, from, seq, hops, payload, ports };
   }

@@ -90,6 +90,19 @@ test('routing codec: the payload is copied out of the input bytes', () => {
   assert.deepEqual([...event.payload], [1, 2, 255]);
 });
 
+test('routing codec: a payload that is most of its buffer is a view of it; a smaller one is copied (a queued message holds at most twice its size)', () => {
+  const large = encodeEvent({ type: 'userMessage', to: id('a'), from: id('b'), seq: 1, hops: 0, payload: new Uint8Array(4096).fill(7), ports: [] });
+  const frame = large.slice(); // a frame of its own, as a link hands it over
+  const event = decodeEvent(frame) as Extract<RoutingEvent, { type: 'userMessage' }>;
+  assert.equal(event.payload.buffer, frame.buffer, 'not copied');
+  const small = encodeEvent(samples[1]!);
+  const batch = new Uint8Array(small.length + 8192);
+  batch.set(small);
+  const inBatch = decodeEvent(batch.subarray(0, small.length)) as Extract<RoutingEvent, { type: 'userMessage' }>;
+  assert.notEqual(inBatch.payload.buffer, batch.buffer, 'copied out of a much larger frame');
+  assert.deepEqual([...inBatch.payload], [1, 2, 255]);
+});
+
 test('routing codec: every truncation of a valid event is ENTANGLE_ROUTING_MALFORMED', () => {
   for (const event of samples) {
     const bytes = encodeEvent(event);
