@@ -108,7 +108,9 @@ class Endpoint {
       if (me < node) {
         const { port1, port2 } = new (globalThis as unknown as { MessageChannel: new () => { port1: NativePort; port2: Transferable } }).MessageChannel();
         this.#post({ [TAG]: 'offer', v: VERSION, node: me, to: node }, [port2]);
-        waitUntil?.(this.#link(port1, 'dial', node));
+        // (Not inside `waitUntil?.(…)`: an optional call skips its arguments when there is no waitUntil.)
+        const linked = this.#link(port1, 'dial', node);
+        waitUntil?.(linked);
       } else {
         // Our hello may have gone out before anyone listened there: say it again, once; the lower id offers.
         this.#hello();
@@ -127,7 +129,8 @@ class Endpoint {
         port.close();
         return;
       }
-      waitUntil?.(this.#link(port, 'accept', node));
+      const linked = this.#link(port, 'accept', node);
+      waitUntil?.(linked);
       return;
     }
     stats.malformed++;
