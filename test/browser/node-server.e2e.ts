@@ -1,0 +1,93 @@
+// A page connects to a Node listen() server over the browser's WebSocket; ports that lead to the
+// server and to a Node worker thread on it are transferred into a cross-origin iframe and a web
+// worker and keep working there; closing the tab fires `close` on the Node side.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { MessageChannel, type MessagePort } from 'entangle';
+// From the build, as users get it (a Worker runs the built worker-main.js).
+import { listen, Worker, type Server } from 'entangle/node';
+import { openPage, skipReason, startWorld, type World } from './harness.ts';
+
+const skip = skipReason();
+const threadUrl = new URL('./fixtures/node-thread.js', import.meta.url);
+
+interface Page {
+  e: typeof import('../../src/index.ts') & typeof import('../../src/browser/index.ts') & { nextMessage(port: unknown): Promise<MessageEvent> };
+}
+
+describe('a page, its iframe and its worker with a Node server', { skip }, () => {
+  let world: World;
+  let server: Server;
+  const workers: Worker[] = [];
+  /** The Node side's reports: the thread's port closed; the page's first port closed. */
+  const threadClosed: Array<Promise<{ closed: true; received: number; inOrder: boolean }>> = [];
+  let pagePortClosed: Promise<void> = Promise.resolve();
+  const errors: string[] = [];
+
+  before(async () => {
+    world = await startWorld();
+    server = await listen({ url: 'ws://127.0.0.1:0' });
+    server.onconnect = ({ ports: [page] }: { ports: MessagePort[] }) => {
+      pagePortClosed = new Promise((resolve) => page.addEventListener('close', () => resolve(), { once: true }));
+      page.onmessage = ({ data }) => {
+        const { port1, port2 } = new MessageChannel();
+        if (data.want === 'server') {
+          // A port served right here, in the server's process.
+          port1.onmessage = ({ data: ping }) => port1.postMessage({ pong: ping.ping, where: `node server ${process.pid}` });
+        } else if (data.want === 'thread') {
+          // A port to a Node worker thread of this server.
+          const worker = new Worker(threadUrl, { type: 'thread' });
+          workers.push(worker);
+          threadClosed.push(new Promise((resolve) => worker.addEventListener('message', (event) => resolve((event as MessageEvent).data), { once: true })));
+          worker.postMessage(null, [port1]);
+        }
+        page.postMessage(null, [port2]);
+      };
+    };
+  });
+  after(async () => {
+    for (const worker of workers) await worker.terminate();
+    await server?.close();
+    await world?.close();
+    assert.deepEqual(errors, [], 'no page errors');
+  });
+
+  test('ports to the Node server and to its worker thread work from a cross-origin iframe and a web worker; 10,000 ordered messages; closing the tab closes them on the Node side', async (t) => {
+    const [a, b] = world.origins;
+    const context = await world.context();
+    const page = await openPage(context, `${a}/page.html`, errors);
+    const result = await page.evaluate(async ([url, frameOrigin, parentOrigin]) => {
+      const { e } = window as unknown as Page;
+      const iframe = document.createElement('iframe');
+      iframe.src = `${frameOrigin}/frame.html?parent=${encodeURIComponent(parentOrigin!)}`;
+      document.body.append(iframe);
+      const worker = new Worker('/worker.js', { type: 'module' });
+      const server = await e.connect(url!);
+      const ask = async (want: string) => {
+        server.postMessage({ want });
+        return (await e.nextMessage(server)).ports[0]!;
+      };
+      const toServer = await ask('server');
+      const toThread = await ask('thread');
+      const [frameLink, workerLink] = await Promise.all([e.attach(iframe.contentWindow!, { targetOrigin: frameOrigin! }), e.attach(worker)]);
+      frameLink.postMessage({ call: 'from the iframe' }, [toServer]);
+      workerLink.postMessage({ exchange: 10_000 }, [toThread]);
+      const [fromFrame, fromWorker] = await Promise.all([e.nextMessage(frameLink), e.nextMessage(workerLink)]);
+      return { fromFrame: fromFrame.data, fromWorker: fromWorker.data };
+    }, [server.url, b, a]);
+    assert.deepEqual(result.fromFrame, { via: `iframe at ${b}`, answer: { pong: 'from the iframe', where: `node server ${process.pid}` } });
+    assert.equal(result.fromWorker.exchanged, 10_000);
+    assert.equal(result.fromWorker.inOrder, true, 'the web worker got the 10,000 echoes in order');
+    t.diagnostic(`10,000 messages web worker → page → Node server → Node thread and back: ${result.fromWorker.ms.toFixed(0)} ms`);
+
+    const closedAt = performance.now();
+    await page.close();
+    const [report] = await Promise.all([threadClosed[0]!, pagePortClosed]);
+    const closeMs = performance.now() - closedAt;
+    assert.deepEqual(report, { closed: true, received: 10_000, inOrder: true });
+    t.diagnostic(`tab closed → \`close\` at the Node thread's port after ${closeMs.toFixed(0)} ms`);
+    // Generous: a lost WebSocket or a bye is immediate; missed heartbeats take 3 s.
+    assert.ok(closeMs < 10_000, `close took ${closeMs} ms`);
+  });
+});
