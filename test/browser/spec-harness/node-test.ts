@@ -60,6 +60,8 @@ let plan: RunPlan = { skip: {}, notApplicable: {}, timeoutMs: 30_000 };
 const results: TestResult[] = [];
 /** Errors reported to the window (an exception in a listener, an unhandled rejection) while a test runs. */
 let uncaught: unknown[] = [];
+/** Whether a test is running: an error reported between tests is a failure of its own. */
+let inTest = false;
 
 /** test([name][, options][, fn]), as node:test parses it. */
 function parseArgs(args: unknown[]): { name: string; options: TestOptions; fn: TestFn | undefined } {
@@ -208,6 +210,7 @@ async function runCase(
   const started = performance.now();
   takeNotApplicable();
   uncaught = [];
+  inTest = true;
   let error: unknown = null;
   const body = async (): Promise<void> => {
     for (const hooks of beforeEach) for (const hook of hooks) await hook(context);
@@ -229,6 +232,7 @@ async function runCase(
       }
     }
   }
+  inTest = false;
   const ms = Math.round(performance.now() - started);
   const reachedNotApplicable = takeNotApplicable();
   if (error === null && uncaught.length > 0) error = uncaught[0];
@@ -270,11 +274,15 @@ async function runSuite(suite: Suite, prefix: string, beforeEach: Hook[][], afte
   }
 }
 
+function reportUncaught(error: unknown): void {
+  if (inTest) uncaught.push(error);
+  else results.push({ name: '(an error outside any test)', status: 'fail', error: describeError(error), ms: 0 });
+}
 function onWindowError(event: ErrorEvent): void {
-  uncaught.push(event.error ?? new Error(event.message));
+  reportUncaught(event.error ?? new Error(event.message));
 }
 function onUnhandledRejection(event: PromiseRejectionEvent): void {
-  uncaught.push(event.reason);
+  reportUncaught(event.reason);
 }
 
 async function run(runPlan: RunPlan): Promise<TestResult[]> {
