@@ -89,6 +89,10 @@ test('the spec tests in Chromium: entangle passes all that apply, native fails e
     console.log(`\n${summaryTable(outcomes)}\n`);
 
     const problems: string[] = [];
+    for (const [file, outcome] of outcomes) {
+      // A bundle that registered nothing would pass vacuously.
+      if (count(outcome.entangle, 'pass') === 0) problems.push(`entangle: no test of ${file} passed (did it register any?)`);
+    }
     const byKey: Record<Mode, Map<string, TestResult>> = { entangle: new Map(), native: new Map() };
     for (const [file, outcome] of outcomes) {
       for (const mode of modes) {
