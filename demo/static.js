@@ -21,7 +21,8 @@ export async function serveStatic({ routes, host = 'localhost', port = 0 }) {
     .map(([prefix, dir]) => [prefix, resolve(dir)])
     .sort(([a], [b]) => b.length - a.length);
   const server = createServer((request, response) => {
-    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    let pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    if (pathname.endsWith('/')) pathname += 'index.html';
     const route = table.find(([prefix]) => pathname.startsWith(prefix));
     const file = route && resolve(route[1], `.${sep}${pathname.slice(route[0].length)}`);
     const type = file && TYPES[extname(file)];
