@@ -146,6 +146,33 @@ describe('attach() in Chromium', { skip }, () => {
     await page.close();
   });
 
+  test('spec 28: a removed iframe says bye (close at once); a terminated worker is found by heartbeats', async (t) => {
+    const [a, b] = world.origins;
+    const page = await pageWithIframe(b, a);
+    const result = await page.evaluate(async (frameOrigin) => {
+      const { e } = window;
+      const iframe = document.querySelector('iframe')!;
+      const worker = new Worker('/worker.js', { type: 'module' });
+      const [toFrame, toWorker] = await Promise.all([e.attach(iframe.contentWindow!, { targetOrigin: frameOrigin }), e.attach(worker)]);
+      const closeAfter = (port: EventTarget, end: () => void) => new Promise<number>((resolve) => {
+        port.addEventListener('close', () => resolve(performance.now() - start), { once: true });
+        (port as unknown as { start(): void }).start();
+        const start = performance.now();
+        end();
+      });
+      // The iframe's document unloads: its pagehide closes its node, which says bye on its links.
+      const frameMs = await closeAfter(toFrame, () => iframe.remove());
+      // A terminated worker runs nothing more: only missed heartbeats tell.
+      const workerMs = await closeAfter(toWorker, () => worker.terminate());
+      return { frameMs, workerMs };
+    }, b);
+    t.diagnostic(`close after iframe.remove(): ${result.frameMs.toFixed(0)} ms; after worker.terminate(): ${result.workerMs.toFixed(0)} ms`);
+    // Generous bounds for liveness: a bye is immediate; heartbeats time out after 3 s.
+    assert.ok(result.frameMs < 2_000, `iframe: ${result.frameMs} ms`);
+    assert.ok(result.workerMs < 10_000, `worker: ${result.workerMs} ms`);
+    await page.close();
+  });
+
   test('a page and its service worker exchange ports the same way (localhost is a secure context)', async () => {
     const context = await world.context();
     const page = await openPage(context, `${world.origins[0]}/page.html`, errors);
