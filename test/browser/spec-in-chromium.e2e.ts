@@ -16,7 +16,7 @@ import { chromiumMissing, launchChromium } from './chromium.ts';
 import * as shim from './spec-harness/assert.ts';
 import { buildSpecPages, type Mode, specDir } from './spec-harness/build.ts';
 import { documentedFailures } from './spec-harness/documented.ts';
-import type { RunPlan, TestResult } from './spec-harness/node-test.ts';
+import type { RunPlan, TestContext, TestResult } from './spec-harness/node-test.ts';
 import { notApplicableNatively, plannedNames, skipInChromium } from './spec-harness/plan.ts';
 import { runSpecPage } from './spec-harness/run-page.ts';
 import { serveDirectory, type StaticServer } from './spec-harness/serve.ts';
@@ -182,4 +182,46 @@ test('the harness\'s assert agrees with node:assert/strict', () => {
     assert.equal(outcome(() => shim.notEqual(a, b)), outcome(() => assert.notEqual(a, b)));
   }
   for (const value of [0, '', null, 1, 'x', {}]) assert.equal(outcome(() => shim.ok(value)), outcome(() => assert.ok(value)));
+});
+
+// The browser's node:test must report what Node's would: hooks, subtests, skips and failures.
+test('the harness\'s node:test runs hooks, subtests and skips as node:test does', async () => {
+  const { describe, it, before, beforeEach, test: register } = await import('./spec-harness/node-test.ts');
+  const log: string[] = [];
+  describe('suite', () => {
+    before(() => log.push('before'));
+    beforeEach(() => log.push('each'));
+    it('a', () => log.push('a'));
+    it('b', { skip: 'own reason' }, () => log.push('b'));
+  });
+  register('with subtests', async (t: TestContext) => {
+    t.before(() => log.push('t.before'));
+    await t.test('ok', () => log.push('ok'));
+    await t.test('boom', () => {
+      throw new RangeError('boom');
+    });
+  });
+  register('skips itself', (t: TestContext) => t.skip('at run time'));
+  register('planned skip', () => log.push('never'));
+  register('not applicable', () => log.push('never'));
+  register('async failure', async () => {
+    await null;
+    throw new TypeError('late');
+  });
+  register('hangs', () => new Promise(() => {}));
+  const run = (globalThis as unknown as { __specRun(plan: RunPlan): Promise<TestResult[]> }).__specRun;
+  const results = await run({ skip: { 'planned skip': 'plan' }, notApplicable: { 'not applicable': 'n/a' }, timeoutMs: 200 });
+  assert.deepEqual(results.map(({ name, status, reason, error }) => [name, status, reason ?? error]), [
+    ['suite > a', 'pass', undefined],
+    ['suite > b', 'skip', 'own reason'],
+    ['with subtests > ok', 'pass', undefined],
+    ['with subtests > boom', 'fail', 'RangeError: boom'],
+    ['with subtests', 'fail', 'Error: 1 subtest(s) failed'],
+    ['skips itself', 'skip', 'at run time'],
+    ['planned skip', 'skip', 'plan'],
+    ['not applicable', 'n/a', 'n/a'],
+    ['async failure', 'fail', 'TypeError: late'],
+    ['hangs', 'fail', 'Error: test timed out after 200 ms'],
+  ]);
+  assert.deepEqual(log, ['before', 'each', 'a', 't.before', 'ok']);
 });

@@ -100,11 +100,7 @@ type TestApi = ((...args: unknown[]) => Promise<void>) & {
   todo: (...args: unknown[]) => Promise<void>;
   only: (...args: unknown[]) => Promise<void>;
 };
-type SuiteApi = ((...args: unknown[]) => Promise<void>) & {
-  skip: (...args: unknown[]) => Promise<void>;
-  todo: (...args: unknown[]) => Promise<void>;
-  only: (...args: unknown[]) => Promise<void>;
-};
+type SuiteApi = TestApi;
 
 function api(add: (args: unknown[], extra?: TestOptions) => void): TestApi {
   const f = ((...args: unknown[]) => {
@@ -128,7 +124,7 @@ export const afterEach = (fn: Hook): void => void collecting.afterEach.push(fn);
 export default test;
 
 /** What a test function receives as `t`. */
-class TestContext {
+export class TestContext {
   readonly name: string;
   readonly fullName: string;
   readonly signal: AbortSignal;
@@ -136,6 +132,8 @@ class TestContext {
   todoMark: string | null = null;
   readonly hooks: Hooks = noHooks();
   readonly subtests: Promise<void>[] = [];
+  /** As in node:test, a test whose subtest failed fails too. */
+  failedSubtests = 0;
   readonly #inherited: Hook[][];
 
   constructor(name: string, fullName: string, signal: AbortSignal, inheritedEach: Hook[][]) {
@@ -169,10 +167,12 @@ class TestContext {
   /** A subtest: runs now, its result is its own line; the parent waits for it before it ends. */
   test(...args: unknown[]): Promise<void> {
     const { name, options, fn } = parseArgs(args);
-    const previous = this.subtests.at(-1) ?? Promise.resolve();
-    const run = previous.then(() =>
-      runCase(`${this.fullName} > ${name}`, name, fn, options, [...this.#inherited, this.hooks.beforeEach], [this.hooks.afterEach]),
-    );
+    // t.before hooks run once, before the first subtest.
+    const previous = this.subtests.at(-1) ?? this.hooks.before.reduce<Promise<unknown>>((done, hook) => done.then(() => hook(this)), Promise.resolve());
+    const run = previous.then(async () => {
+      const status = await runCase(`${this.fullName} > ${name}`, name, fn, options, [...this.#inherited, this.hooks.beforeEach], [this.hooks.afterEach]);
+      if (status === 'fail') this.failedSubtests++;
+    });
     this.subtests.push(run);
     return run;
   }
@@ -194,16 +194,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 async function runCase(
   fullName: string, name: string, fn: TestFn | undefined, options: TestOptions,
   beforeEach: Hook[][], afterEach: Hook[][],
-): Promise<void> {
+): Promise<Status> {
   const notApplicable = plan.notApplicable[fullName];
   if (notApplicable !== undefined) {
     results.push({ name: fullName, status: 'n/a', reason: notApplicable, ms: 0 });
-    return;
+    return 'n/a';
   }
   const skipReason = plan.skip[fullName] ?? (options.skip ? (typeof options.skip === 'string' ? options.skip : 'skipped') : null);
   if (skipReason !== null || fn === undefined) {
     results.push({ name: fullName, status: 'skip', reason: skipReason ?? 'no test function', ms: 0 });
-    return;
+    return 'skip';
   }
   const controller = new AbortController();
   const context = new TestContext(name, fullName, controller.signal, beforeEach);
@@ -236,13 +236,16 @@ async function runCase(
   const ms = Math.round(performance.now() - started);
   const reachedNotApplicable = takeNotApplicable();
   if (error === null && uncaught.length > 0) error = uncaught[0];
+  if (error === null && context.failedSubtests > 0) error = new Error(`${context.failedSubtests} subtest(s) failed`);
   uncaught = [];
-  if (reachedNotApplicable !== null) results.push({ name: fullName, status: 'n/a', reason: reachedNotApplicable, ms });
-  else if (error !== null && (options.todo || context.todoMark !== null)) {
-    results.push({ name: fullName, status: 'skip', reason: `todo, fails: ${describeError(error)}`, ms });
-  } else if (error !== null) results.push({ name: fullName, status: 'fail', error: describeError(error), ms });
-  else if (context.skipped !== null) results.push({ name: fullName, status: 'skip', reason: context.skipped, ms });
-  else results.push({ name: fullName, status: 'pass', ms });
+  const result: TestResult =
+    reachedNotApplicable !== null ? { name: fullName, status: 'n/a', reason: reachedNotApplicable, ms }
+    : error !== null && (options.todo || context.todoMark !== null) ? { name: fullName, status: 'skip', reason: `todo, fails: ${describeError(error)}`, ms }
+    : error !== null ? { name: fullName, status: 'fail', error: describeError(error), ms }
+    : context.skipped !== null ? { name: fullName, status: 'skip', reason: context.skipped, ms }
+    : { name: fullName, status: 'pass', ms };
+  results.push(result);
+  return result.status;
 }
 
 async function runSuite(suite: Suite, prefix: string, beforeEach: Hook[][], afterEach: Hook[][]): Promise<void> {
@@ -287,13 +290,14 @@ function onUnhandledRejection(event: PromiseRejectionEvent): void {
 
 async function run(runPlan: RunPlan): Promise<TestResult[]> {
   plan = runPlan;
-  addEventListener('error', onWindowError);
-  addEventListener('unhandledrejection', onUnhandledRejection);
+  // Optional calls: the e2e test also runs this module in Node, which has no window events.
+  globalThis.addEventListener?.('error', onWindowError);
+  globalThis.addEventListener?.('unhandledrejection', onUnhandledRejection);
   try {
     await runSuite(root, '', [], []);
   } finally {
-    removeEventListener('error', onWindowError);
-    removeEventListener('unhandledrejection', onUnhandledRejection);
+    globalThis.removeEventListener?.('error', onWindowError);
+    globalThis.removeEventListener?.('unhandledrejection', onUnhandledRejection);
   }
   return results;
 }
