@@ -28,13 +28,14 @@ describe('a page, its iframe and its worker with a Node server', { skip }, () =>
   before(async () => {
     world = await startWorld();
     server = await listen({ url: 'ws://127.0.0.1:0' });
-    server.onconnect = ({ ports: [page] }: { ports: MessagePort[] }) => {
+    server.onconnect = (event: MessageEvent) => {
+      const page = event.ports[0] as unknown as MessagePort;
       pagePortClosed = new Promise((resolve) => page.addEventListener('close', () => resolve(), { once: true }));
-      page.onmessage = ({ data }) => {
+      page.onmessage = ({ data }: { data: { want: string } }) => {
         const { port1, port2 } = new MessageChannel();
         if (data.want === 'server') {
           // A port served right here, in the server's process.
-          port1.onmessage = ({ data: ping }) => port1.postMessage({ pong: ping.ping, where: `node server ${process.pid}` });
+          port1.onmessage = ({ data: ping }: { data: { ping: unknown } }) => port1.postMessage({ pong: ping.ping, where: `node server ${process.pid}` });
         } else if (data.want === 'thread') {
           // A port to a Node worker thread of this server.
           const worker = new Worker(threadUrl, { type: 'thread' });
@@ -62,7 +63,8 @@ describe('a page, its iframe and its worker with a Node server', { skip }, () =>
       const iframe = document.createElement('iframe');
       iframe.src = `${frameOrigin}/frame.html?parent=${encodeURIComponent(parentOrigin!)}`;
       document.body.append(iframe);
-      const worker = new Worker('/worker.js', { type: 'module' });
+      // The browser's Worker (this file's Worker is entangle/node's).
+      const worker = new globalThis.Worker('/worker.js', { type: 'module' });
       const server = await e.connect(url!);
       const ask = async (want: string) => {
         server.postMessage({ want });
