@@ -249,10 +249,10 @@ function expectedOrigin(targetOrigin: string | undefined): string | null {
 
 /** Endpoints for windows (keyed by WindowProxy), workers, service workers and ports. */
 const endpoints = new WeakMap<object, Endpoint>();
-/** Window endpoints with their expected origin (the window's message listener looks them up by event.source). */
-const windowOrigins = new WeakMap<object, string | null>();
-let listeningOnWindow = false;
-let listeningOnContainer = false;
+/** Window and ServiceWorker targets with their expected origin (null: any), looked up by event.source. */
+const sourceOrigins = new WeakMap<object, string | null>();
+/** Where listenBySource listens already. */
+const listeningOn = new WeakSet<Listenable>();
 
 function isWindow(target: object): boolean {
   // A WindowProxy's `window` is itself, readable even cross-origin.
@@ -273,20 +273,23 @@ function isServiceWorker(target: object): boolean {
   return typeof ctor === 'function' && target instanceof ctor;
 }
 
-/** This context's window: one message listener for every Window target, finding the endpoint by event.source. */
-function listenOnWindow(): void {
-  if (listeningOnWindow) return;
-  listeningOnWindow = true;
-  scope.addEventListener('message', (event) => {
+/**
+ * One message listener on `on` (this window, or a page's ServiceWorkerContainer) for every target
+ * whose messages arrive there: the endpoint is found by event.source, the origin checked.
+ */
+function listenBySource(on: Listenable): void {
+  if (listeningOn.has(on)) return;
+  listeningOn.add(on);
+  on.addEventListener('message', (event) => {
     if (!isAttachMessage(event.data)) return;
     const source = event.source as object | null;
     const endpoint = source === null ? undefined : endpoints.get(source);
-    if (endpoint === undefined || !windowOrigins.has(source!)) {
+    if (endpoint === undefined || !sourceOrigins.has(source!)) {
       stats.unknownSource++;
       closeAll(event.ports);
       return;
     }
-    const origin = windowOrigins.get(source!);
+    const origin = sourceOrigins.get(source!);
     if (origin !== null && event.origin !== origin) {
       stats.wrongOrigin++;
       closeAll(event.ports);
@@ -294,27 +297,6 @@ function listenOnWindow(): void {
     }
     endpoint.receive(event.data, event.ports);
   });
-}
-
-/** A page's ServiceWorkerContainer: messages from service workers, by event.source. */
-function listenOnContainer(): void {
-  const container = scope.navigator?.serviceWorker;
-  if (container === undefined) throw new TypeError('attach: a ServiceWorker target needs navigator.serviceWorker here.');
-  if (listeningOnContainer) return;
-  listeningOnContainer = true;
-  container.addEventListener('message', (event) => {
-    if (!isAttachMessage(event.data)) return;
-    const source = event.source as object | null;
-    const endpoint = source === null ? undefined : endpoints.get(source);
-    if (endpoint === undefined) {
-      stats.unknownSource++;
-      closeAll(event.ports);
-      return;
-    }
-    endpoint.receive(event.data, event.ports);
-  });
-  // Messages from service workers wait for this (or for DOMContentLoaded) before they are dispatched.
-  container.startMessages();
 }
 
 /** In a service worker: attach(self) calls wait for the next client that says hello. */
@@ -400,14 +382,19 @@ export function attach(target: object, options: AttachOptions = {}): Promise<Mes
     const post = target as PostTarget;
     if (typeof post.postMessage !== 'function') throw new TypeError('attach: target has no postMessage.');
     if (isWindow(target)) {
-      listenOnWindow();
+      listenBySource(scope);
       const sendOrigin = origin ?? '*';
-      windowOrigins.set(target, origin);
+      sourceOrigins.set(target, origin);
       endpointFor(target, () => new Endpoint((message, transfer) => post.postMessage(message, sendOrigin, transfer)), () => {}).add(call);
       return;
     }
     if (isServiceWorker(target)) {
-      listenOnContainer();
+      const container = scope.navigator?.serviceWorker;
+      if (container === undefined) throw new TypeError('attach: a ServiceWorker target needs navigator.serviceWorker here.');
+      listenBySource(container);
+      // Messages from service workers wait for this (or for DOMContentLoaded) before they are dispatched.
+      container.startMessages();
+      sourceOrigins.set(target, origin);
       endpointFor(target, () => new Endpoint((message, transfer) => post.postMessage(message, transfer)), () => {}).add(call);
       return;
     }

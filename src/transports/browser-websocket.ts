@@ -67,13 +67,12 @@ export class BrowserWebSocketTransport extends NodeTransportBase implements Fram
       this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'BrowserWebSocketTransport: a text message; link frames are binary.'));
       return;
     }
-    if (data.byteLength > this.maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `BrowserWebSocketTransport: a message of ${data.byteLength} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
+    const tooLarge = this.oversize(data.byteLength, 'a message');
+    if (tooLarge !== null) {
+      this.#fail(tooLarge);
       return;
     }
-    this.stats.framesReceived++;
-    this.stats.bytesReceived += data.byteLength;
-    this.inbox.deliver(new Uint8Array(data));
+    this.received(new Uint8Array(data));
   };
 
   readonly #onClose = (event: CloseEvent): void => {

@@ -66,13 +66,12 @@ export class PostMessageTransport extends NodeTransportBase implements FrameTran
       this.#end(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'PostMessageTransport: a message that is not a Uint8Array; link frames are bytes.'));
       return;
     }
-    if (value.byteLength > this.maxFrameBytes) {
-      this.#end(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `PostMessageTransport: a frame of ${value.byteLength} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
+    const tooLarge = this.oversize(value.byteLength);
+    if (tooLarge !== null) {
+      this.#end(tooLarge);
       return;
     }
-    this.stats.framesReceived++;
-    this.stats.bytesReceived += value.byteLength;
-    this.inbox.deliver(value);
+    this.received(value);
   };
 
   readonly #onMessageError = (): void => {

@@ -141,8 +141,9 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
       return;
     }
     const length = Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
-    if (length > this.maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WebSocketTransport: a message of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`), MESSAGE_TOO_BIG);
+    const tooLarge = this.oversize(length, 'a message');
+    if (tooLarge !== null) {
+      this.#fail(tooLarge, MESSAGE_TOO_BIG);
       return;
     }
     const frame = Array.isArray(data)
@@ -150,9 +151,7 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
       : data instanceof ArrayBuffer
         ? new Uint8Array(data)
         : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.stats.framesReceived++;
-    this.stats.bytesReceived += length;
-    this.inbox.deliver(frame);
+    this.received(frame);
   };
 
   readonly #onError = (error: Error & { code?: string }): void => {
