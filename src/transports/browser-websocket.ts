@@ -5,6 +5,7 @@
 
 import { EntangleError } from '../errors.ts';
 import { NodeTransportBase } from './node-transport.ts';
+import { closeCodeError, NORMAL } from './websocket-close.ts';
 import type { FrameTransport } from '../link/transport.ts';
 
 export interface BrowserWebSocketTransportOptions {
@@ -16,12 +17,7 @@ export interface BrowserWebSocketTransportOptions {
 const CONNECTING = 0;
 const OPEN = 1;
 
-/** RFC 6455 §7.4.1 close codes; browsers may send only 1000 and 3000–4999. */
-const NORMAL = 1000;
-const GOING_AWAY = 1001;
-const NO_STATUS = 1005;
-const MESSAGE_TOO_BIG = 1009;
-/** Ours, in the application range: the peer broke the link protocol (text message, oversize frame). */
+/** Ours, in the application range (browsers may send only 1000 and 3000–4999): the peer broke the link protocol (text message, oversize frame). */
 const PROTOCOL_FAILURE = 4002;
 
 /** The base (onframe through an inbox, onclose, counters) is shared with the Node transports; nothing in it is Node's. */
@@ -81,13 +77,7 @@ export class BrowserWebSocketTransport extends NodeTransportBase implements Fram
     this.#closeFired = true;
     this.#ws.removeEventListener('message', this.#onMessage);
     this.#ws.removeEventListener('close', this.#onClose);
-    let error = this.#error;
-    if (error === undefined && event.code === MESSAGE_TOO_BIG) {
-      error = new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', 'BrowserWebSocketTransport: closed with 1009: a message was over the server\'s maxPayload.');
-    } else if (error === undefined && event.code !== NORMAL && event.code !== GOING_AWAY && event.code !== NO_STATUS) {
-      // 1006 (no close frame: the connection broke) and any other code are not a clean end.
-      error = new EntangleError('ENTANGLE_LINK_CLOSED', `BrowserWebSocketTransport: the WebSocket closed with code ${event.code}.`);
-    }
+    const error = this.#error ?? closeCodeError('BrowserWebSocketTransport', event.code);
     const onclose = this.onclose;
     this.onframe = null;
     this.onclose = null;
