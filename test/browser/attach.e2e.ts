@@ -71,6 +71,24 @@ describe('attach() in Chromium', { skip }, () => {
     await page.close();
   });
 
+  test('a popup on another origin and its opener', async () => {
+    const [a, b] = world.origins;
+    const context = await world.context();
+    const page = await openPage(context, `${a}/page.html`, errors);
+    const result = await page.evaluate(async ([popupOrigin, openerOrigin]) => {
+      const { e } = window;
+      const popup = window.open(`${popupOrigin}/frame.html?parent=${encodeURIComponent(openerOrigin!)}`, 'popup')!;
+      const port = await e.attach(popup, { targetOrigin: popupOrigin! });
+      const { port1, port2 } = new e.MessageChannel();
+      port.postMessage({ hello: 'opener' }, [port2]);
+      const greeting = (await e.nextMessage(port1)).data;
+      popup.close();
+      return greeting;
+    }, [b, a]);
+    assert.equal(result, `hello, opener — from popup at ${b}`);
+    await page.close();
+  });
+
   test('several iframes and several attach() calls on one target each get their own port, paired in order', async () => {
     const [a, b] = world.origins;
     const context = await world.context();
