@@ -54,6 +54,52 @@ describe('a page, its iframe and its worker with a Node server', { skip }, () =>
     assert.deepEqual(errors, [], 'no page errors');
   });
 
+  test('connect(): a token the server checks; a bad URL, a refused connection and a wrong token are typed errors', async () => {
+    const guarded = await listen({ url: 'ws://127.0.0.1:0', token: 'sesame' });
+    guarded.onconnect = (event: MessageEvent) => {
+      const port = event.ports[0] as unknown as MessagePort;
+      port.onmessage = ({ data }: { data: unknown }) => port.postMessage({ echo: data });
+    };
+    // A port nobody listens on: the guarded server's, once closed.
+    const spare = await listen({ url: 'ws://127.0.0.1:0' });
+    const refusedUrl = spare.url;
+    await spare.close();
+    try {
+      const context = await world.context();
+      // Chromium logs the refused WebSocket on the console: that one is expected here.
+      const logged: string[] = [];
+      const page = await openPage(context, `${world.origins[0]}/page.html`, logged);
+      const result = await page.evaluate(async ([url, refused]) => {
+        const { e } = window as unknown as Page;
+        const code = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code?: string; name: string }) => error.code ?? error.name);
+        const port = await e.connect(url!, { token: 'sesame' });
+        port.postMessage('hi');
+        const echo = (await e.nextMessage(port)).data;
+        return {
+          echo,
+          http: await code(e.connect('http://127.0.0.1:1/')),
+          garbage: await code(e.connect('ws://[not a host')),
+          refused: await code(e.connect(refused!, { timeoutMs: 5_000 })),
+          wrongToken: await code(e.connect(url!, { token: 'open up' })),
+          noToken: await code(e.connect(url!)),
+        };
+      }, [guarded.url, refusedUrl]);
+      assert.deepEqual(result, {
+        echo: { echo: 'hi' },
+        http: 'ENTANGLE_BAD_URL',
+        garbage: 'ENTANGLE_BAD_URL',
+        refused: 'ENTANGLE_CONNECT_FAILED',
+        wrongToken: 'ENTANGLE_LINK_AUTH',
+        noToken: 'ENTANGLE_LINK_AUTH',
+      });
+      assert.equal(guarded.stats().refused.ENTANGLE_LINK_AUTH, 2);
+      assert.deepEqual(logged.filter((line) => !/WebSocket connection to .* failed/.test(line)), []);
+      await page.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+
   test('ports to the Node server and to its worker thread work from a cross-origin iframe and a web worker; 10,000 ordered messages; closing the tab closes them on the Node side', async (t) => {
     const [a, b] = world.origins;
     const context = await world.context();
