@@ -3,6 +3,7 @@
 // peers see `close` at once instead of after missed heartbeats.
 
 import { makeHostRealm, type HostRealm } from '../realm/host-realm.ts';
+import { queueMacrotask } from '../spec/event-loop.ts';
 
 let host: HostRealm | null = null;
 
@@ -14,7 +15,8 @@ interface PageScope {
 /** This context's node, with its introductions (realm/host-realm.ts). */
 export function browserRealm(): HostRealm {
   if (host !== null) return host;
-  const made = makeHostRealm({});
+  // Links flush after the message tasks already queued: answers from many handlers share frames.
+  const made = makeHostRealm({ schedule: queueMacrotask });
   host = made;
   const scope = globalThis as unknown as PageScope;
   if (scope.document !== undefined) {
