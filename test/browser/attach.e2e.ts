@@ -160,6 +160,29 @@ describe('attach() in Chromium', { skip }, () => {
     await page.close();
   });
 
+  test('forged attach messages from a frame nobody attached to are ignored and counted; the real link is unaffected', async () => {
+    const [a, b] = world.origins;
+    const page = await pageWithIframe(b, a);
+    const result = await page.evaluate(async ([frameOrigin]) => {
+      const { e } = window;
+      const port = await e.attach(document.querySelector('iframe')!.contentWindow!, { targetOrigin: frameOrigin! });
+      const before = e.attachStats();
+      // Another frame of the same origin as the real one, which no attach() waits on.
+      const hostile = document.createElement('iframe');
+      hostile.src = `${frameOrigin}/hostile.html`;
+      document.body.append(hostile);
+      const deadline = performance.now() + 5000;
+      while (e.attachStats().unknownSource - before.unknownSource < 3 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      port.postMessage({ ping: 'still here' });
+      const pong = (await e.nextMessage(port)).data;
+      return { before, after: e.attachStats(), pong };
+    }, [b]);
+    assert.equal(result.after.unknownSource - result.before.unknownSource, 3, JSON.stringify(result));
+    assert.equal(result.after.wrongOrigin, 0);
+    assert.deepEqual(result.pong, { pong: 'still here', where: `iframe at ${b}` });
+    await page.close();
+  });
+
   test('spec 28: a removed iframe says bye (close at once); a terminated worker is found by heartbeats', async (t) => {
     const [a, b] = world.origins;
     const page = await pageWithIframe(b, a);
