@@ -13,7 +13,7 @@ import { SocketTransport } from '../transports/socket.ts';
 import { WebSocketTransport } from '../transports/ws.ts';
 import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint.ts';
 import { localServer } from './listen.ts';
-import { cancelIntroductions, holdOpen, localRealm, nextIntroduction, onPeerLost } from './realm.ts';
+import { holdOpen, introduction, localRealm } from './realm.ts';
 
 export interface ConnectOptions {
   /** The server's shared secret, proven by HMAC (never sent). */
@@ -47,16 +47,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
       transport.unref();
       return realm.attach(transport, { role: 'dial', graceMs: 0, token: options.token ?? null, handshakeTimeoutMs: timeoutMs });
     });
-    return await new Promise<MessagePort>((resolve, reject) => {
-      const stop = onPeerLost(peer, (error) => {
-        cancelIntroductions(peer);
-        reject(new EntangleError('ENTANGLE_CONNECT_FAILED', `${formatEndpoint(endpoint)} closed the link before opening a port: ${error.message}`, { cause: error }));
-      });
-      void nextIntroduction(peer).then((port) => {
-        stop();
-        resolve(port);
-      });
-    });
+    return await introduction(peer, formatEndpoint(endpoint));
   } finally {
     release();
   }

@@ -51,6 +51,14 @@ function hostScheduler(): Scheduler {
 }
 
 const schedule = hostScheduler();
+
+/**
+ * Runs `callback` in a macrotask of its own, the way port tasks are scheduled (setImmediate in
+ * Node, the host's MessageChannel in browsers). Hosts flush their links with it: a flush queued
+ * from a message task runs after the message tasks already queued, so what their handlers send
+ * shares frames.
+ */
+export const queueMacrotask: Scheduler = (callback) => schedule(callback);
 const runQueue = new Deque<Task>();
 /** Macrotasks scheduled and not yet run; each runs the oldest task. Never above runQueue.length. */
 let scheduled = 0;

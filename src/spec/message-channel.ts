@@ -61,4 +61,4 @@ function brand(value: unknown): MessageChannel {
   return value as MessageChannel;
 }
 
-defineInterface(MessageChannel, ['port1', 'port2']);
+defineInterface(MessageChannel, 'MessageChannel', ['port1', 'port2']);

@@ -135,7 +135,7 @@ Object.defineProperty(MessageEvent.prototype, 'isTrusted', {
   configurable: true,
 });
 
-defineInterface(MessageEvent, ['data', 'origin', 'lastEventId', 'source', 'ports', 'initMessageEvent']);
+defineInterface(MessageEvent, 'MessageEvent', ['data', 'origin', 'lastEventId', 'source', 'ports', 'initMessageEvent']);
 // WebIDL: the constructor's length counts required arguments only (`type`).
 Object.defineProperty(MessageEvent, 'length', { value: 1 });
 

@@ -344,5 +344,5 @@ registerTransferable<MessagePort>({
   },
 });
 
-defineInterface(MessagePort, ['postMessage', 'start', 'close', 'onmessage', 'onmessageerror', 'onclose']);
+defineInterface(MessagePort, 'MessagePort', ['postMessage', 'start', 'close', 'onmessage', 'onmessageerror', 'onclose']);
 Object.defineProperty(MessagePort.prototype.postMessage, 'length', { value: 1 });

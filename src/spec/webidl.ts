@@ -105,14 +105,18 @@ export function toBoolean(value: unknown): boolean {
 
 /**
  * Give a class the look of a WebIDL interface: attributes and operations enumerable on the
- * prototype, and `Symbol.toStringTag` set to the interface name.
+ * prototype, and the interface name as the constructor's `name` and the prototype's
+ * `Symbol.toStringTag`. The name is given, not read from the class: bundlers and minifiers
+ * rename classes (esbuild turns `class MessageChannel` whose body refers to itself into
+ * `class _MessageChannel`).
  */
-export function defineInterface(constructor: { prototype: object; name: string }, members: readonly string[]): void {
+export function defineInterface(constructor: { prototype: object }, interfaceName: string, members: readonly string[]): void {
   const proto = constructor.prototype;
   for (const name of members) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-    if (descriptor === undefined) throw new Error(`defineInterface: ${constructor.name}.${name} is missing`);
+    if (descriptor === undefined) throw new Error(`defineInterface: ${interfaceName}.${name} is missing`);
     Object.defineProperty(proto, name, { ...descriptor, enumerable: true });
   }
-  Object.defineProperty(proto, Symbol.toStringTag, { value: constructor.name, configurable: true });
+  Object.defineProperty(constructor, 'name', { value: interfaceName, configurable: true });
+  Object.defineProperty(proto, Symbol.toStringTag, { value: interfaceName, configurable: true });
 }

@@ -1,7 +1,9 @@
 // What the Node transports (socket.ts, ws.ts, worker-port.ts) share: the interface they add to
 // FrameTransport, their maxFrameBytes option, and the receiving side every one of them has —
-// onframe through a FrameInbox, onclose, and the counters.
+// onframe through a FrameInbox, onclose, the counters and the size check. Nothing in it is Node's:
+// the browser's transports (browser-websocket.ts, post-message.ts) share it too.
 
+import { EntangleError } from '../errors.ts';
 import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
 import type { FrameTransport } from '../link/transport.ts';
 import { FrameInbox, type FrameListener } from './frame-inbox.ts';
@@ -33,9 +35,25 @@ export abstract class NodeTransportBase {
   /** Hands received frames to onframe, keeping those from before the first one (frame-inbox.ts). */
   protected readonly inbox: FrameInbox;
 
+  readonly #name: string;
+
   constructor(transport: string, maxFrameBytes: number | undefined) {
+    this.#name = transport;
     this.maxFrameBytes = transportMaxFrameBytes(transport, maxFrameBytes);
     this.inbox = new FrameInbox(this.maxFrameBytes);
+  }
+
+  /** The error to fail with for a received frame (or message) of `length` bytes, or null when it fits maxFrameBytes. */
+  protected oversize(length: number, what = 'a frame'): EntangleError | null {
+    if (length <= this.maxFrameBytes) return null;
+    return new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `${this.#name}: ${what} of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`);
+  }
+
+  /** A whole frame arrived (and fits): count it and hand it on. */
+  protected received(frame: Uint8Array): void {
+    this.stats.framesReceived++;
+    this.stats.bytesReceived += frame.byteLength;
+    this.inbox.deliver(frame);
   }
 
   get onframe(): FrameListener | null {

@@ -241,9 +241,7 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
       if (this.#buffered < this.#need) return;
       const frame = this.#take(this.#need);
       this.#need = -1;
-      this.stats.framesReceived++;
-      this.stats.bytesReceived += frame.byteLength;
-      this.inbox.deliver(frame);
+      this.received(frame);
     }
   };
 
@@ -267,9 +265,7 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
       // The state is whole before calling out: onframe may close the transport.
       this.#head = pos;
       this.#buffered = end - pos;
-      this.stats.framesReceived++;
-      this.stats.bytesReceived += length;
-      this.inbox.deliver(frame);
+      this.received(frame);
       if (!this.#reading) return;
     }
     if (pos === end) {

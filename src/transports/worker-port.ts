@@ -122,13 +122,12 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
       this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', `WorkerPortTransport: a message that is not a Uint8Array (${describe(value)}); link frames are bytes.`));
       return;
     }
-    if (value.byteLength > this.maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WorkerPortTransport: a frame of ${value.byteLength} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
+    const tooLarge = this.oversize(value.byteLength);
+    if (tooLarge !== null) {
+      this.#fail(tooLarge);
       return;
     }
-    this.stats.framesReceived++;
-    this.stats.bytesReceived += value.byteLength;
-    this.inbox.deliver(value);
+    this.received(value);
   };
 
   readonly #onMessageError = (error: Error): void => {

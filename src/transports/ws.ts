@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { EntangleError } from '../errors.ts';
 import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
+import { closeCodeError, INTERNAL_ERROR, MESSAGE_TOO_BIG, NO_STATUS, NORMAL, UNSUPPORTED_DATA } from './websocket-close.ts';
 
 export interface WebSocketTransportOptions {
   /** Largest message accepted, in bytes (default: the link's default maxFrameBytes). Give the WebSocket the same `maxPayload` so that ws refuses a larger one before buffering it. */
@@ -19,13 +20,6 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
 
-/** Close codes of RFC 6455 §7.4.1 that we send or read. */
-const NORMAL = 1000;
-const GOING_AWAY = 1001;
-const UNSUPPORTED_DATA = 1003;
-const NO_STATUS = 1005;
-const MESSAGE_TOO_BIG = 1009;
-const INTERNAL_ERROR = 1011;
 
 export class WebSocketTransport extends NodeTransportBase implements NodeFrameTransport {
   readonly #ws: WebSocket;
@@ -141,8 +135,9 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
       return;
     }
     const length = Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
-    if (length > this.maxFrameBytes) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `WebSocketTransport: a message of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`), MESSAGE_TOO_BIG);
+    const tooLarge = this.oversize(length, 'a message');
+    if (tooLarge !== null) {
+      this.#fail(tooLarge, MESSAGE_TOO_BIG);
       return;
     }
     const frame = Array.isArray(data)
@@ -150,9 +145,7 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
       : data instanceof ArrayBuffer
         ? new Uint8Array(data)
         : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.stats.framesReceived++;
-    this.stats.bytesReceived += length;
-    this.inbox.deliver(frame);
+    this.received(frame);
   };
 
   readonly #onError = (error: Error & { code?: string }): void => {
@@ -173,14 +166,8 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
     this.#queue = null;
     if (this.#closeFired) return;
     this.#closeFired = true;
-    let error = this.#error;
-    if (error === undefined && code === MESSAGE_TOO_BIG) {
-      error = new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', 'WebSocketTransport: closed with 1009: a message was over the receiver\'s maxPayload.');
-    } else if (error === undefined && !this.#abortedHere && code !== NORMAL && code !== GOING_AWAY && code !== NO_STATUS) {
-      // 1005 is clean too: a completed closing handshake whose close frame carried no code
-      // (what a bare ws.close() sends). 1006, an end without a close frame, is not.
-      error = new EntangleError('ENTANGLE_LINK_CLOSED', `WebSocketTransport: the WebSocket closed with code ${code}.`);
-    }
+    // A handshake we aborted ourselves ends cleanly, unless the peer said 1009.
+    const error = this.#error ?? (this.#abortedHere && code !== MESSAGE_TOO_BIG ? undefined : closeCodeError('WebSocketTransport', code));
     const onclose = this.onclose;
     this.onframe = null;
     this.onclose = null;

@@ -12,7 +12,7 @@ const isDataCloneError = (error: unknown): boolean => error instanceof DOMExcept
 
 // --- Item 7: disentangle fires close at the other port ---
 
-test('spec 7: close() fires a plain, trusted Event named close at the other port', async () => {
+test('spec 7: close() fires a plain Event named close at the other port', async () => {
   const { port1, port2 } = new MessageChannel();
   port1.close();
   const event = await next<Event>(port2, 'close');
@@ -21,8 +21,15 @@ test('spec 7: close() fires a plain, trusted Event named close at the other port
   assert.equal(event.type, 'close');
   assert.equal(event.bubbles, false);
   assert.equal(event.cancelable, false);
-  assert.equal(event.isTrusted, true);
   assert.equal(event.target, port2);
+  port2.close();
+});
+
+// A test of its own: in browsers this one is a documented deviation (docs/deviations.md).
+test('spec 7: the close event is trusted', async () => {
+  const { port1, port2 } = new MessageChannel();
+  port1.close();
+  assert.equal((await next<Event>(port2, 'close')).isTrusted, true);
   port2.close();
 });
 

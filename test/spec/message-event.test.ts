@@ -19,7 +19,7 @@ test('spec 21: a port message event has the spec fields', async () => {
   assert.equal(event.bubbles, false);
   assert.equal(event.cancelable, false);
   assert.equal(event.composed, false);
-  assert.equal(event.isTrusted, true);
+  // isTrusted: its own test in node-deviations.test.ts (in browsers, a documented deviation).
   assert.equal(event.target, port2);
   assert.deepEqual(event.data, { hello: 'world' });
   assert.equal(event.origin, '');

@@ -20,13 +20,21 @@ test('spec 10 (Node §10): addEventListener("message") does not start the port',
   closeAll(port1, port2);
 });
 
-test('spec 21 (Node §10): event.ports is frozen and isTrusted is true on port messages', async () => {
+test('spec 21 (Node §10): event.ports is frozen on port messages', async () => {
   const { port1, port2 } = new MessageChannel();
   port2.start();
   port1.postMessage(null);
   const event = await next(port2);
   assert.ok(Object.isFrozen(event.ports));
-  assert.equal(event.isTrusted, true);
+  closeAll(port1, port2);
+});
+
+// A test of its own: in browsers this one is a documented deviation (docs/deviations.md).
+test('spec 21 (Node §10): isTrusted is true on port messages', async () => {
+  const { port1, port2 } = new MessageChannel();
+  port2.start();
+  port1.postMessage(null);
+  assert.equal((await next(port2)).isTrusted, true);
   closeAll(port1, port2);
 });
 
