@@ -3,7 +3,7 @@
 // peers see `close` at once instead of after missed heartbeats.
 
 import { makeHostRealm, type HostRealm } from '../realm/host-realm.ts';
-import { queueMacrotask } from '../spec/event-loop.ts';
+import { afterQueuedTasks } from '../spec/event-loop.ts';
 
 let host: HostRealm | null = null;
 
@@ -16,7 +16,7 @@ interface PageScope {
 export function browserRealm(): HostRealm {
   if (host !== null) return host;
   // Links flush after the message tasks already queued: answers from many handlers share frames.
-  const made = makeHostRealm({ schedule: queueMacrotask });
+  const made = makeHostRealm({ schedule: afterQueuedTasks });
   host = made;
   const scope = globalThis as unknown as PageScope;
   if (scope.document !== undefined) {

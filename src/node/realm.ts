@@ -8,7 +8,7 @@ import type { Clock } from '../link/clock.ts';
 import type { NodeId } from '../link/node-id.ts';
 import { makeHostRealm, type HostRealm } from '../realm/host-realm.ts';
 import type { RealmNode } from '../realm/realm-node.ts';
-import { queueMacrotask } from '../spec/event-loop.ts';
+import { afterQueuedTasks } from '../spec/event-loop.ts';
 import type { MessagePort } from '../spec/message-port.ts';
 
 /** The host's timers, unref'd: heartbeats and ack timers run while the process runs, and never keep it running. */
@@ -68,9 +68,9 @@ export function setMeshHooks(hooks: MeshHooks | null): void {
 function hostRealm(): HostRealm {
   host ??= makeHostRealm({
     clock: unrefClock,
-    // Flush links after the message tasks already queued, not after each (one task per message):
-    // answers from many handlers in a row share frames (docs/protocol.md, "Batching").
-    schedule: queueMacrotask,
+    // Flush links after the message tasks already queued (up to 16), not after each (one task per
+    // message): answers from many handlers in a row share frames (docs/protocol.md, "Batching").
+    schedule: afterQueuedTasks,
     keepAlive: (alive) => {
       portsAlive = alive;
       updateKeeper();

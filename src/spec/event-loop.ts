@@ -52,14 +52,48 @@ function hostScheduler(): Scheduler {
 
 const schedule = hostScheduler();
 
-/**
- * Runs `callback` in a macrotask of its own, the way port tasks are scheduled (setImmediate in
- * Node, the host's MessageChannel in browsers). Hosts flush their links with it: a flush queued
- * from a message task runs after the message tasks already queued, so what their handlers send
- * shares frames.
- */
-export const queueMacrotask: Scheduler = (callback) => schedule(callback);
 const runQueue = new Deque<Task>();
+/** Callbacks waiting for the port tasks queued when they were registered to have run. */
+let afterTasks: (() => void)[] = [];
+/** Tasks run since the first of afterTasks waited; at AFTER_TASKS_MAX they run anyway. */
+let tasksWaited = 0;
+/**
+ * Most tasks a waiting callback lets run first. A link's flush waits for a run of handlers to
+ * share one frame, but not for hundreds: what one of them sends (an acknowledgement a producer
+ * waits on) must not wait for all the rest.
+ */
+const AFTER_TASKS_MAX = 16;
+
+/**
+ * Runs `callback` at the end of this turn (a microtask) when no port task is queued; else once
+ * the tasks queued before it have run: in the microtask checkpoint of the last task queued, or of
+ * the AFTER_TASKS_MAX-th, or in a macrotask of its own queued behind them, whichever comes
+ * first. Hosts flush their links with it: what a run of message handlers sends (an answer to each
+ * of a hundred messages) shares frames, and a lone answer goes out at once (docs/protocol.md,
+ * "Batching", has the measurements).
+ */
+export function afterQueuedTasks(callback: () => void): void {
+  if (runQueue.length === 0) {
+    queueMicrotask(callback);
+    return;
+  }
+  // A queue that never runs dry (handlers on one node posting to each other for ever) must not
+  // hold the callback for ever: a macrotask of its own runs it at the latest.
+  if (afterTasks.length === 0) {
+    tasksWaited = 0;
+    schedule(releaseAfterTasks);
+  }
+  afterTasks.push(callback);
+}
+
+/** The queue ran dry: what waited for it runs after this task's microtasks already queued. */
+function releaseAfterTasks(): void {
+  if (afterTasks.length === 0) return;
+  const list = afterTasks;
+  afterTasks = [];
+  for (const callback of list) queueMicrotask(callback);
+}
+
 /** Macrotasks scheduled and not yet run; each runs the oldest task. Never above runQueue.length. */
 let scheduled = 0;
 let running = false;
@@ -99,6 +133,7 @@ function runOne(): void {
     task.runTask();
   } finally {
     running = false;
+    if (afterTasks.length > 0 && (runQueue.length === 0 || ++tasksWaited >= AFTER_TASKS_MAX)) releaseAfterTasks();
   }
 }
 
