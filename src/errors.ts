@@ -68,6 +68,8 @@ export type EntangleErrorCode =
   | 'ENTANGLE_SERVER_BUSY'
   /** Node: a worker could not be started, or exited before its link came up. */
   | 'ENTANGLE_WORKER_FAILED'
+  /** Node: configure() after this thread's or process's node was made (by a Worker, listen, connect or join). */
+  | 'ENTANGLE_ALREADY_STARTED'
   // NATS (src/nats/):
   /** NATS: the server refused join()'s credentials. */
   | 'ENTANGLE_NATS_AUTH'

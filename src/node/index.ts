@@ -7,3 +7,4 @@ export { parentPort } from './parent-port.ts';
 export { listen, Server, type ListenOptions, type ServerStats } from './listen.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { ErrorEvent } from './error-event.ts';
+export { configure, type NodeLimitOptions } from './realm.ts';

@@ -3,11 +3,14 @@
 // loop kept alive exactly while a ref'd, listening port is entangled across a link (Node's
 // MessagePort convention); the ports other nodes introduce are handed out by host-realm.ts.
 
-import type { EntangleError } from '../errors.ts';
+import { EntangleError } from '../errors.ts';
 import type { Clock } from '../link/clock.ts';
+import { resolveLinkLimits, type LinkLimitOptions } from '../link/limits.ts';
 import type { NodeId } from '../link/node-id.ts';
 import { makeHostRealm, type HostRealm } from '../realm/host-realm.ts';
 import type { RealmNode } from '../realm/realm-node.ts';
+import { resolveRelayLimits, type RelayLimitOptions } from '../realm/relay.ts';
+import { resolveRoutingLimits, type RoutingLimitOptions } from '../routing/limits.ts';
 import { afterQueuedTasks } from '../spec/event-loop.ts';
 import type { MessagePort } from '../spec/message-port.ts';
 
@@ -52,6 +55,45 @@ export function holdOpen(): () => void {
 
 let host: HostRealm | null = null;
 
+/** The limits of this thread's or process's node (README, "Limits"); any left out keep their defaults. */
+export interface NodeLimitOptions {
+  /** Each link's: maxFrameBytes, maxUnackedBytes, handshakeTimeoutMs, heartbeatIntervalMs, heartbeatTimeoutMs, graceMs, ackDelayMs. */
+  readonly link?: LinkLimitOptions;
+  /** What the routing core accepts from other nodes: maxPortsPerMessage, maxPayloadBytes, maxForwards, … */
+  readonly routing?: RoutingLimitOptions;
+  /** Relaying between nodes with no link: maxRelayHops, maxRoutes. */
+  readonly relay?: RelayLimitOptions;
+}
+
+let limits: NodeLimitOptions = {};
+
+/**
+ * Sets the limits of this thread's or process's node, before anything makes it (the first
+ * Worker, listen, connect or join; a worker's own node is made before its module runs, so a
+ * worker gets its parent's limits instead). Checked at once: a value that is not a non-negative
+ * number is a TypeError, inconsistent ones a RangeError; too late is ENTANGLE_ALREADY_STARTED.
+ */
+export function configure(options: NodeLimitOptions): void {
+  if (host !== null) {
+    throw new EntangleError('ENTANGLE_ALREADY_STARTED', 'configure(): this node already exists; call it before the first Worker, listen, connect or join.');
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError('configure() takes an object of limits.');
+  const { link, routing, relay } = options;
+  resolveLinkLimits(link);
+  resolveRoutingLimits(routing);
+  resolveRelayLimits(relay);
+  limits = {
+    ...(link === undefined ? {} : { link: { ...link } }),
+    ...(routing === undefined ? {} : { routing: { ...routing } }),
+    ...(relay === undefined ? {} : { relay: { ...relay } }),
+  };
+}
+
+/** The limits configure() set (what a Worker hands its worker). */
+export function configuredLimits(): NodeLimitOptions {
+  return limits;
+}
+
 /** What a joined NATS mesh adds to this realm's node (src/nats/mesh.ts): direct links to any node of the mesh, and dialling again after a transport broke. */
 export interface MeshHooks {
   reach(node: NodeId): Promise<boolean> | false;
@@ -67,6 +109,9 @@ export function setMeshHooks(hooks: MeshHooks | null): void {
 
 function hostRealm(): HostRealm {
   host ??= makeHostRealm({
+    ...(limits.link === undefined ? {} : { linkLimits: limits.link }),
+    ...(limits.routing === undefined ? {} : { routingLimits: limits.routing }),
+    ...(limits.relay === undefined ? {} : { relayLimits: limits.relay }),
     clock: unrefClock,
     // Flush links after the message tasks already queued (up to 16), not after each (one task per
     // message): answers from many handlers in a row share frames (docs/protocol.md, "Batching").

@@ -1,5 +1,7 @@
 // What a Worker tells the worker it starts (src/node/worker.ts → src/node/worker-main.ts).
 
+import type { NodeLimitOptions } from './realm.ts';
+
 /** The worker thread's workerData key, and the child process's environment variable, carrying the WorkerInit. */
 export const BOOTSTRAP_ENV = 'ENTANGLE_WORKER';
 
@@ -10,8 +12,12 @@ export interface WorkerInit {
   /** The module to run, as a URL. */
   readonly url: string;
   readonly name: string;
+  /** The parent's configure() limits: the worker's node is made with them, before its module runs. */
+  readonly limits: NodeLimitOptions;
 }
 
 export function isWorkerInit(value: unknown): value is WorkerInit {
-  return typeof value === 'object' && value !== null && typeof (value as WorkerInit).url === 'string' && typeof (value as WorkerInit).name === 'string';
+  if (typeof value !== 'object' || value === null) return false;
+  const init = value as WorkerInit;
+  return typeof init.url === 'string' && typeof init.name === 'string' && typeof init.limits === 'object' && init.limits !== null;
 }

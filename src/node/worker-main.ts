@@ -11,7 +11,7 @@ import type { MessagePort } from '../spec/message-port.ts';
 import { SocketTransport } from '../transports/socket.ts';
 import { WorkerPortTransport } from '../transports/worker-port.ts';
 import { setParentPort } from './parent-port.ts';
-import { holdOpen, localRealm, nextIntroduction, onPeerLost } from './realm.ts';
+import { configure, holdOpen, localRealm, nextIntroduction, onPeerLost } from './realm.ts';
 import type { ErrorReport } from './worker.ts';
 import { BOOTSTRAP_ENV, isWorkerInit, LINK_FD, type WorkerInit } from './worker-init.ts';
 
@@ -35,8 +35,9 @@ async function main(): Promise<void> {
     transport = new SocketTransport(socket);
   }
   if (!isWorkerInit(init)) throw new TypeError('entangle worker: started without a WorkerInit (use Worker from entangle/node).');
-  const { url, name }: WorkerInit = init;
+  const { url, name, limits }: WorkerInit = init;
   if (isMainThread && name !== '') process.title = name;
+  configure(limits);
   const release = holdOpen();
   const realm = localRealm();
   const parent = await realm.attach(transport, { role: 'accept', graceMs: 0 });

@@ -18,7 +18,7 @@ import type { FrameTransport } from '../link/transport.ts';
 import { SocketTransport } from '../transports/socket.ts';
 import { WorkerPortTransport } from '../transports/worker-port.ts';
 import { ErrorEvent } from './error-event.ts';
-import { holdOpen, localRealm } from './realm.ts';
+import { configuredLimits, holdOpen, localRealm } from './realm.ts';
 import { BOOTSTRAP_ENV, LINK_FD, type WorkerInit } from './worker-init.ts';
 
 export interface WorkerOptions {
@@ -59,7 +59,7 @@ export class Worker extends EventTarget {
     }
     port1.addEventListener('close', () => this.dispatchEvent(markTrusted(new Event('close'))));
     port1.start();
-    const init: WorkerInit = { url: moduleUrl, name: options.name ?? '' };
+    const init: WorkerInit = { url: moduleUrl, name: options.name ?? '', limits: configuredLimits() };
     let transport: FrameTransport;
     let exited: Promise<number>;
     if (type === 'thread') {

@@ -44,6 +44,11 @@ export type RelayLimitOptions = { readonly [K in keyof RelayLimits]?: number };
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = Object.freeze({ maxRelayHops: 8, maxRoutes: 65_536 });
 
+/** The defaults with `options` applied; a value that is not a finite non-negative number is a TypeError. */
+export function resolveRelayLimits(options: RelayLimitOptions | undefined): RelayLimits {
+  return resolveLimitOptions('Relay', DEFAULT_RELAY_LIMITS, options, true);
+}
+
 /** What the relay needs from its node: the direct links and the routing layer above. */
 export interface RelayHost {
   /** Whether there is a link to `node` (attached, or waiting for a transport within its grace). */
@@ -91,7 +96,7 @@ export class Relay {
   constructor(self: NodeId, host: RelayHost, limits?: RelayLimitOptions) {
     this.#self = self;
     this.#host = host;
-    const resolved = resolveLimitOptions('Relay', DEFAULT_RELAY_LIMITS, limits, true);
+    const resolved = resolveRelayLimits(limits);
     this.#maxHops = Math.min(255, resolved.maxRelayHops);
     this.#maxRoutes = resolved.maxRoutes;
   }
