@@ -15,7 +15,7 @@ import { afterQueuedTasks } from '../spec/event-loop.ts';
 import type { MessagePort } from '../spec/message-port.ts';
 
 /** The host's timers, unref'd: heartbeats and ack timers run while the process runs, and never keep it running. */
-const unrefClock: Clock = {
+export const unrefClock: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => {
     const timer = setTimeout(fn, ms);

@@ -49,6 +49,20 @@ export abstract class NodeTransportBase {
     return new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `${this.#name}: ${what} of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`);
   }
 
+  /**
+   * A message of a transport whose every message is one frame (postMessage): handed on, or the
+   * error to fail with (not bytes: ENTANGLE_LINK_PROTOCOL; too large: as `oversize`).
+   */
+  protected receivedMessage(value: unknown): EntangleError | null {
+    if (!(value instanceof Uint8Array)) {
+      return new EntangleError('ENTANGLE_LINK_PROTOCOL', `${this.#name}: a message that is not a Uint8Array (${describe(value)}); link frames are bytes.`);
+    }
+    const tooLarge = this.oversize(value.byteLength);
+    if (tooLarge !== null) return tooLarge;
+    this.received(value);
+    return null;
+  }
+
   /** A whole frame arrived (and fits): count it and hand it on. */
   protected received(frame: Uint8Array): void {
     this.stats.framesReceived++;
@@ -63,4 +77,10 @@ export abstract class NodeTransportBase {
   set onframe(listener: FrameListener | null) {
     this.inbox.listener = listener;
   }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
 }

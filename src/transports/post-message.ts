@@ -61,17 +61,8 @@ export class PostMessageTransport extends NodeTransportBase implements FrameTran
 
   readonly #onMessage = (event: MessageEvent): void => {
     if (this.#closed) return;
-    const value: unknown = event.data;
-    if (!(value instanceof Uint8Array)) {
-      this.#end(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'PostMessageTransport: a message that is not a Uint8Array; link frames are bytes.'));
-      return;
-    }
-    const tooLarge = this.oversize(value.byteLength);
-    if (tooLarge !== null) {
-      this.#end(tooLarge);
-      return;
-    }
-    this.received(value);
+    const error = this.receivedMessage(event.data);
+    if (error !== null) this.#end(error);
   };
 
   readonly #onMessageError = (): void => {

@@ -118,16 +118,8 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
 
   readonly #onMessage = (value: unknown): void => {
     if (!this.#listening) return;
-    if (!(value instanceof Uint8Array)) {
-      this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', `WorkerPortTransport: a message that is not a Uint8Array (${describe(value)}); link frames are bytes.`));
-      return;
-    }
-    const tooLarge = this.oversize(value.byteLength);
-    if (tooLarge !== null) {
-      this.#fail(tooLarge);
-      return;
-    }
-    this.received(value);
+    const error = this.receivedMessage(value);
+    if (error !== null) this.#fail(error);
   };
 
   readonly #onMessageError = (error: Error): void => {
@@ -187,10 +179,4 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
     this.onclose = null;
     onclose?.(error);
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name ?? 'object';
 }

@@ -2,20 +2,13 @@
 // spec's own tests over ports whose peers are on another node.
 
 import { RealmNode, type RealmNodeOptions } from '../../src/realm/realm-node.ts';
-import type { Clock } from '../../src/link/clock.ts';
 import type { MessagePort } from '../../src/spec/message-port.ts';
 import { memoryTransportPair, type MemoryTransport } from '../../src/transports/memory.ts';
 
-/** The host's timers, unref'd: an idle link's heartbeat must not keep a test process alive. */
-export const unrefClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+// The host's timers, unref'd (entangle/node's): an idle link's heartbeat must not keep a test process alive.
+import { unrefClock } from '../../src/node/realm.ts';
+
+export { unrefClock };
 
 /** `count` nodes, each pair linked by an in-memory transport. */
 export async function linkedNodes(count = 2, options: RealmNodeOptions = {}): Promise<RealmNode[]> {
