@@ -21,6 +21,7 @@ import { BufferedAmountLowTask, MessagePortData, UNDECODABLE, type PortMessage }
 import { createMessagePort, type MessagePort } from '../spec/message-port.ts';
 import { markTrusted } from '../spec/trusted-event.ts';
 import { encodeForNode } from '../wire/index.ts';
+import { Handles } from './handles.ts';
 import { decodeRouted, encodeRouted, type EncodedMessage } from './message-bytes.ts';
 import { Relay, type RelayLimitOptions } from './relay.ts';
 import { RoutedPort } from './routed-port.ts';
@@ -92,12 +93,15 @@ export class RealmNode extends EventTarget {
   readonly #reach: ((node: NodeId) => Promise<boolean> | false) | undefined;
   /** Nodes being dialled directly (options.reach), with the events waiting for the link, in order. */
   readonly #dialling = new Map<NodeId, RoutingEvent[]>();
+  /** Ports' messages to and from neighbours in the short form (the steady state). */
+  readonly #handles: Handles;
   #closed = false;
 
   constructor(options: RealmNodeOptions = {}) {
     super();
     const nodeDelegate: NodeDelegate = {
       forwardEvent: (to, event) => this.#forward(to, event),
+      forwardMessage: (to, toPort, fromPort, seq, hops, payload) => this.#forwardMessage(to, toPort, fromPort, seq, hops, payload),
       portStatusChanged: (port) => this.#statusChanged(port),
       portIntroduced: (from, port) => this.#introduced(from, port),
       eventDropped: (from, reason) => {
@@ -123,7 +127,10 @@ export class RealmNode extends EventTarget {
         if (this.#reach !== undefined) this.relay.direct(peer);
       },
       ...(options.detached === undefined ? {} : { detached: options.detached }),
-      message: (peer, bytes) => this.relay.received(peer, bytes),
+      message: (peer, bytes) => {
+        if (Handles.owns(bytes)) this.#shortReceived(peer, bytes);
+        else this.relay.received(peer, bytes);
+      },
       acked: (peer, upTo) => this.#acked(peer, upTo),
       peerLost: (peer, error) => {
         this.#peerLost(peer);
@@ -147,6 +154,10 @@ export class RealmNode extends EventTarget {
       // A neighbour that breaks the protocol: cut it off; its ports get `close`.
       malformed: (node) => this.links.disconnect(node),
     }, options.relayLimits);
+    this.#handles = new Handles({
+      sendLinked: (node, bytes) => this.links.send(node, bytes),
+      accept: (from, to, fromPort, seq, hops, payload) => this.node.acceptMessage(from, to, fromPort, seq, hops, payload),
+    }, this.node.limits);
     realmNodes.set(this.node.id, this);
   }
 
@@ -181,6 +192,11 @@ export class RealmNode extends EventTarget {
   /** Bound ports (for leak checks in tests). */
   get boundPorts(): number {
     return this.#bound.size;
+  }
+
+  /** Handles of the short form held by this node's ports (for leak checks in tests). */
+  get handlesInUse(): number {
+    return this.#handles.sending;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -292,6 +308,7 @@ export class RealmNode extends EventTarget {
 
   #unbind(port: RoutedPort): void {
     this.#bound.delete(port.id);
+    this.#handles.release(port.id);
     this.keepsAlive(port, false);
   }
 
@@ -406,12 +423,36 @@ export class RealmNode extends EventTarget {
       queueMicrotask(() => this.node.nodeLost(to));
       return;
     }
-    if (event.type !== 'userMessage') return;
-    const port = this.#bound.get(event.from);
+    // Acknowledged by the first hop: a relayed message counts until the neighbour has it.
+    if (event.type === 'userMessage') this.#forwarded(this.relay.lastHop!, event.from, seq);
+  }
+
+  /**
+   * The steady state (the routing Node's forwardMessage): straight over the link in the short form.
+   * Not to a node reached through others (their events travel in envelopes), nor past events
+   * waiting for a link being dialled.
+   */
+  #forwardMessage(to: NodeId, toPort: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): boolean {
+    if (this.#dialling.has(to) || this.relay.isRelayed(to) || !this.links.has(to)) return false;
+    let linkSeq: number;
+    try {
+      linkSeq = this.#handles.send(to, toPort, fromPort, seq, hops, payload);
+    } catch (error) {
+      if (!(error instanceof EntangleError)) throw error;
+      // As in #forwardNow: the link is gone, and so is that node.
+      queueMicrotask(() => this.node.nodeLost(to));
+      return true;
+    }
+    if (linkSeq < 0) return false;
+    this.#forwarded(to, fromPort, linkSeq);
+    return true;
+  }
+
+  /** A message of local port `from` went out on the link to `hop` as its message `seq`: counted in bufferedAmount until acknowledged. */
+  #forwarded(hop: NodeId, from: PortId, seq: number): void {
+    const port = this.#bound.get(from);
     const size = port?.forwarded();
     if (port === undefined || size === undefined) return;
-    // Acknowledged by the first hop: a relayed message counts until the neighbour has it.
-    const hop = this.relay.lastHop!;
     let list = this.#unacked.get(hop);
     if (list === undefined) this.#unacked.set(hop, (list = []));
     list.push({ seq, port, bytes: size });
@@ -468,6 +509,16 @@ export class RealmNode extends EventTarget {
     this.node.acceptDecodedEvent(peer, event);
   }
 
+  /** A message in the short form from neighbour `peer`. */
+  #shortReceived(peer: NodeId, bytes: Uint8Array): void {
+    try {
+      this.#handles.received(peer, bytes);
+    } catch (error) {
+      if (!(error instanceof EntangleError)) throw error;
+      this.links.disconnect(peer, new EntangleError('ENTANGLE_ROUTING_MALFORMED', `${peer} sent bytes that are not a routing message: ${error.message}`, { cause: error }));
+    }
+  }
+
   #acked(peer: NodeId, upTo: number): void {
     const list = this.#unacked.get(peer);
     if (list === undefined) return;
@@ -487,6 +538,7 @@ export class RealmNode extends EventTarget {
     this.#unacked.delete(peer);
     // Those bytes will never be acknowledged; nothing is buffered for a peer that is gone.
     if (list !== undefined) for (const { port, bytes } of list) port.acknowledged(bytes);
+    this.#handles.lost(peer);
     // The relay tells the routing layer: this node, and every node reached through it, are lost.
     this.relay.linkLost(peer);
   }

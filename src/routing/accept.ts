@@ -76,6 +76,21 @@ function messageProblem(port: Port | undefined, node: NodeId, from: PortId, seq:
   return null;
 }
 
+/**
+ * A user message with no ports, as a link's steady-state lane carries it (Node.acceptMessage):
+ * exactly what onUserMessage does with a userMessage event with an empty `ports`, without the event.
+ */
+export function acceptPortlessMessage(core: Core, from: NodeId, to: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): void {
+  const port = core.ports.get(to);
+  const problem = messageProblem(port, from, fromPort, seq);
+  if (problem !== null || port === undefined) {
+    core.drop(problem ?? 'unknownPort', to);
+    return;
+  }
+  // A doomed message keeps its place in the sequence (core.deliver skips it).
+  core.deliver(port, { seq, hops, payload, ports: NO_PORTS });
+}
+
 function onUserMessage(core: Core, from: NodeId, event: UserMessageEvent): void {
   const port = core.ports.get(event.to);
   let problem = messageProblem(port, from, event.from, event.seq);

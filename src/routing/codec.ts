@@ -169,6 +169,70 @@ function writeVarint(n: number, out: Uint8Array, pos: number): number {
 }
 
 // -----------------------------------------------------------------------------------------------
+// Handles: the short form of a userMessage event with no ports between two neighbours (the
+// steady state of a port whose peer is one link away; src/realm/handles.ts keeps the tables).
+// A bind names a pair of ports once; each message then names the pair by its handle.
+
+/** Link message tags of the short form: distinct from every event tag above and the relay's (0x40, 0x41). */
+export const HandleTag = Object.freeze({
+  /** [tag][handle][to 16][from 16]: from now on on this link, `handle` means these two ports. */
+  bind: 0x50,
+  /** [tag][handle][seq][hops][payload to the end]: the userMessage event from → to with no ports. */
+  message: 0x51,
+} as const);
+
+/** Handles per link and direction (a protocol constant: a decoder refuses a larger one). */
+export const MAX_HANDLES = 4096;
+
+export function encodeHandleBind(handle: number, to: string, from: string): Uint8Array {
+  const out = allocate(1 + varintSize(handle) + 2 * ID_BYTES);
+  out[0] = HandleTag.bind;
+  writeId(from, out, writeId(to, out, writeVarint(handle, out, 1)));
+  return out;
+}
+
+export function encodeHandleMessage(handle: number, seq: number, hops: number, payload: Uint8Array): Uint8Array {
+  const header = 1 + varintSize(handle) + varintSize(seq) + varintSize(hops);
+  const out = allocate(header + payload.length);
+  out[0] = HandleTag.message;
+  writeVarint(hops, out, writeVarint(seq, out, writeVarint(handle, out, 1)));
+  out.set(payload, header);
+  return out;
+}
+
+/** A decoded bind or message of the short form; `to`/`from` only for a bind, `seq`/`hops`/`payload` only for a message. */
+export interface HandleRecord {
+  readonly tag: number;
+  readonly handle: number;
+  readonly to: string;
+  readonly from: string;
+  readonly seq: number;
+  readonly hops: number;
+  readonly payload: Uint8Array;
+}
+
+const NO_PAYLOAD = new Uint8Array(0);
+
+/** Hostile bytes of the short form → a HandleRecord, or throws as decodeEvent does. */
+export function decodeHandleRecord(bytes: Uint8Array, limits?: Partial<RoutingLimits>): HandleRecord {
+  const reader = new Reader(bytes, resolved(limits));
+  const tag = reader.byte();
+  const handle = reader.varint();
+  if (handle >= MAX_HANDLES) throw malformed(`handle ${handle} (at most ${MAX_HANDLES - 1})`);
+  if (tag === HandleTag.bind) {
+    const to = reader.id();
+    const from = reader.id();
+    if (reader.pos !== bytes.length) throw malformed(`${bytes.length - reader.pos} bytes after a handle bind`);
+    return { tag, handle, to, from, seq: 0, hops: 0, payload: NO_PAYLOAD };
+  }
+  if (tag !== HandleTag.message) throw malformed(`unknown short form tag ${tag}`);
+  const seq = reader.varint();
+  const hops = reader.varint();
+  const payload = reader.payload(bytes.length - reader.pos);
+  return { tag, handle, to: '', from: '', seq, hops, payload };
+}
+
+// -----------------------------------------------------------------------------------------------
 // Decoding.
 
 /** Hostile bytes → a RoutingEvent, or throws EntangleError code 'ENTANGLE_ROUTING_MALFORMED'
@@ -243,7 +307,11 @@ class Reader {
     if (count * MIN_DESCRIPTOR_BYTES > this.bytes.length - this.pos) throw malformed(`${count} ports do not fit in the bytes left`);
     const ports: PortDescriptor[] = [];
     for (let i = 0; i < count; i++) ports.push(this.descriptor());
-    const length = this.varint();
+    const payload = this.payload(this.varint());
+    return { type: 'userMessage', to, from, seq, hops, payload, ports };
+  }
+
+  payload(length: number): Uint8Array {
     if (length > this.limits.maxPayloadBytes) throw overLimit(`payload of ${length} bytes (maxPayloadBytes ${this.limits.maxPayloadBytes})`);
     if (length > this.bytes.length - this.pos) throw malformed(`payload of ${length} bytes, ${this.bytes.length - this.pos} left`);
     // A payload that is most of its frame is kept as a view (frames are never reused: a large
@@ -254,7 +322,7 @@ class Reader {
       ? this.bytes.subarray(this.pos, this.pos + length)
       : this.bytes.slice(this.pos, this.pos + length);
     this.pos += length;
-    return { type: 'userMessage', to, from, seq, hops, payload, ports };
+    return payload;
   }
 
   descriptor(): PortDescriptor {

@@ -2,7 +2,7 @@
 // by exchanging routing events. Pure logic: it talks to the world only through its delegate,
 // and calls it only after its own state is consistent (the delegate may call straight back in).
 
-import { acceptLocal, acceptRemote } from './accept.ts';
+import { acceptLocal, acceptPortlessMessage, acceptRemote } from './accept.ts';
 import { Core, DROP_REASONS, type DropReason } from './core.ts';
 import { isValidEvent, type RoutingEvent } from './events.ts';
 import { defaultRandom, isId, randomId, type NodeId, type PortId, type RandomSource } from './ids.ts';
@@ -25,6 +25,14 @@ export interface NodeDelegate {
    *  the Node synchronously (takeMessage, closePort…). May name a port still inside an untaken
    *  message. */
   portStatusChanged(port: PortId): void;
+  /**
+   * Optional: the steady state of a port, without an event. A message with no ports from local
+   * port `fromPort` to port `toPort` on node `to`, sent at a moment when nothing else is waiting
+   * to go out, so that handing it over now keeps every event in order. Return true when it was
+   * sent (it must then arrive at `to` exactly as a userMessage event would, through
+   * Node.acceptMessage there); false to have it sent as a userMessage event instead.
+   */
+  forwardMessage?(to: NodeId, toPort: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): boolean;
   /** A port arrived from node `from` by `introduce()` (bootstrap: becomes a `connect` event above).
    *  The port is a local `receiving` port now owned by the delegate. */
   portIntroduced(from: NodeId, port: PortId): void;
@@ -114,14 +122,21 @@ export class Node {
       this.#flush();
       return;
     }
-    const held = { seq: sender.nextSend++, hops: 0, payload, ports: ports.length === 0 ? ports : ports.slice() };
-    for (const id of held.ports) (core.ports.get(id) as Port).inMessage = true;
+    const seq = sender.nextSend++;
     const lane = sender.lane;
+    // The steady state: an open lane to another node, nothing else to hand out first.
+    if (ports.length === 0 && lane.status === 'open' && lane.node !== core.id && this.#idle() &&
+      this.#delegate.forwardMessage?.(lane.node, lane.port, port, seq, 0, payload) === true) {
+      core.forwarded++;
+      return;
+    }
+    const held = { seq, hops: 0, payload, ports: ports.length === 0 ? ports : ports.slice() };
+    for (const id of held.ports) (core.ports.get(id) as Port).inMessage = true;
     // Same node, nothing in between: straight into the peer's queue (no event, no bytes).
     if (lane.status === 'open' && lane.node === core.id && core.local.length === 0) {
       const target = core.ports.get(lane.port);
       if (target !== undefined && target.state === 'receiving' && target.prevAccepted && !target.inboundEnded &&
-        target.isPrev(core.id, port) && held.seq === target.nextReceive) {
+        target.isPrev(core.id, port) && seq === target.nextReceive) {
         core.deliver(target, held);
         this.#flush();
         return;
@@ -129,6 +144,13 @@ export class Node {
     }
     core.emit(sender, lane, { type: 'userMessage', message: held });
     this.#flush();
+  }
+
+  /** Nothing queued for the delegate: a call to it now comes in order. */
+  #idle(): boolean {
+    const core = this.#core;
+    return !core.flushing && core.local.length === 0 && core.outgoing.length === 0 &&
+      core.introductions.length === 0 && core.changed.size === 0;
   }
 
   /** The next message in sequence order, or undefined. Its `ports` are now local receiving ports
@@ -207,6 +229,23 @@ export class Node {
    */
   acceptDecodedEvent(from: NodeId, event: RoutingEvent): void {
     this.#accept(from, event, false);
+  }
+
+  /**
+   * A user message with no ports from port `fromPort` on node `from`, as delegate.forwardMessage
+   * sent it there: accepted exactly as acceptDecodedEvent accepts the userMessage event with
+   * those fields and no ports. `from` must be a node id (the link authenticated it).
+   */
+  acceptMessage(from: NodeId, to: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): void {
+    const core = this.#core;
+    core.firstDrop = null;
+    if (from === core.id) core.drop('wrongSource');
+    else if (core.isLost(from)) core.drop('lostNode');
+    else acceptPortlessMessage(core, from, to, fromPort, seq, hops, payload);
+    const dropped = core.firstDrop;
+    core.firstDrop = null;
+    this.#flush();
+    if (dropped !== null) this.#delegate.eventDropped?.(from, dropped);
   }
 
   #accept(from: NodeId, event: RoutingEvent, check: boolean): void {

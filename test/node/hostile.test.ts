@@ -18,11 +18,11 @@ import { listen, type Server, type ServerStats } from 'entangle/node';
 // The server's own node (the same module instance entangle/node uses): read-only, to learn the
 // routing ids an outsider cannot see and the drop reasons behind ENTANGLE_ROUTING_FORBIDDEN.
 import { localRealm as serverRealm } from '../../dist/node/realm.js';
-import { decodeEvent as decodeServerEvent } from '../../dist/routing/codec.js';
+import { decodeEvent as decodeServerEvent, decodeHandleRecord as decodeServerHandleRecord, HandleTag as ServerHandleTag } from '../../dist/routing/codec.js';
 // The attacker's side: entangle's internals, a separate module graph (a separate node).
 import { encodeBye, encodeHello, FRAME_HELLO, HELLO_BYTES } from '../../src/link/frames.ts';
 import { RealmNode } from '../../src/realm/realm-node.ts';
-import { decodeEvent, encodeEvent } from '../../src/routing/codec.ts';
+import { decodeEvent, encodeEvent, encodeHandleBind, encodeHandleMessage, MAX_HANDLES } from '../../src/routing/codec.ts';
 import type { PortDescriptor, RoutingEvent } from '../../src/routing/events.ts';
 import { SocketTransport } from '../../src/transports/socket.ts';
 import { WebSocketTransport } from '../../src/transports/ws.ts';
@@ -85,6 +85,30 @@ function randomId(): string {
 // ---------------------------------------------------------------------------------------------
 // A server, and a good client in its own process that echoes everything the server posts.
 
+/** Per node, the ports of the first user message the server's node sends it: a handle bind (the short form) or a userMessage event. */
+function watchFirstMessages(): Map<string, { id: string; peer: string }> {
+  const seen = new Map<string, { id: string; peer: string }>();
+  const links = serverRealm().links;
+  const send = links.send;
+  links.send = function (to: string, bytes: Uint8Array): number {
+    if (!seen.has(to)) {
+      if (bytes[0] === ServerHandleTag.bind) {
+        const bind = decodeServerHandleRecord(bytes);
+        seen.set(to, { id: bind.from, peer: bind.to });
+      } else {
+        try {
+          const event = decodeServerEvent(bytes);
+          if (event.type === 'userMessage') seen.set(to, { id: event.from, peer: event.to });
+        } catch {
+          // A relay frame.
+        }
+      }
+    }
+    return send.call(links, to, bytes);
+  };
+  return seen;
+}
+
 interface Site {
   readonly server: Server;
   /** The server's side of the good client's port. */
@@ -96,6 +120,11 @@ interface Site {
   readonly others: MessagePort[];
   /** Posts a message to the good client and waits for its echo. */
   roundTrip(): Promise<void>;
+  /**
+   * The ports of the first user message the server's node sent to `node` (its port and that
+   * port's peer): an outsider cannot see them; this test can, by watching the server's links.
+   */
+  firstMessageTo(node: string): { id: string; peer: string } | undefined;
   /** Round trips in the background until stop(); stop() asserts they all came back, in order. */
   chatter(): { stop(): Promise<number> };
   /** Change in the server's counters since `before`. */
@@ -105,6 +134,7 @@ interface Site {
 
 async function startSite(url: string, options: { maxPendingHandshakes?: number; handshakeTimeoutMs?: number } = {}): Promise<Site> {
   const server = await listen({ url, token: TOKEN, handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_MS, ...options });
+  const firstMessages = watchFirstMessages();
   const others: MessagePort[] = [];
   let first: ((event: MessageEvent) => void) | null = null;
   const firstConnect = new Promise<MessageEvent>((resolve) => (first = resolve));
@@ -167,6 +197,7 @@ async function startSite(url: string, options: { maxPendingHandshakes?: number; 
     clientNode,
     others,
     roundTrip: () => roundTrip(),
+    firstMessageTo: (node) => firstMessages.get(node),
     chatter() {
       let stopped = false;
       let trips = 0;
@@ -553,34 +584,25 @@ for (const scheme of ['tcp', 'ws'] as const) {
       // The server's side of the good client's port: an outsider cannot see it; this test can,
       // by watching what the server's node forwards to the good client's node.
       const realm = serverRealm();
-      const relay = realm.relay;
-      const send = relay.send;
-      let goodServerPort: { id: string; peer: string; peerNode: string } | null = null;
-      relay.send = function (to: string, bytes: Uint8Array): number {
-        try {
-          const event = decodeServerEvent(bytes);
-          if (event.type === 'userMessage' && to === site.clientNode && goodServerPort === null) goodServerPort = { id: event.from, peer: event.to, peerNode: to };
-        } catch {
-          // A relay frame.
-        }
-        return send.call(relay, to, bytes);
-      };
-      try {
-        await until(() => goodServerPort !== null, () => 'a message to the good client');
-      } finally {
-        relay.send = send;
-      }
-      const good = goodServerPort!;
+      const good = site.firstMessageTo(site.clientNode);
+      assert.ok(good !== undefined, 'the server sent the good client a message');
       const results: string[] = [];
-      const cases: [string, (a: Attacker) => RoutingEvent, string][] = [
+      const payload = new Uint8Array(8);
+      // Each case: what the attacker sends (an event, or link messages in the short form), the
+      // server's drop reason (none: the bytes themselves are refused) and the error it is cut off with.
+      type Attack = RoutingEvent | Uint8Array[];
+      const cases: [string, (a: Attacker) => Attack, string | null, Code?][] = [
         ['(i) a random port id', () => ({ type: 'userMessage', to: randomId(), from: randomId(), seq: 0, hops: 0, payload: new Uint8Array(8), ports: [] }), 'unknownPort'],
         ['(ii) the good client\'s server-side port, from the attacker\'s own port', (a) => ({ type: 'userMessage', to: good.id, from: a.introduced.port, seq: 0, hops: 0, payload: new Uint8Array(8), ports: [] }), 'wrongSource'],
         ['(ii) the good client\'s server-side port, from the good client\'s port id', () => ({ type: 'userMessage', to: good.id, from: good.peer, seq: 0, hops: 0, payload: new Uint8Array(8), ports: [] }), 'wrongSource'],
         ['(iii) its own peer port, with a wrong `from`', (a) => ({ type: 'userMessage', to: a.introduced.peerPort, from: randomId(), seq: 1, hops: 0, payload: new Uint8Array(8), ports: [] }), 'wrongSource'],
         ['(iv) its own peer port, right `from`, a sequence number skipped', (a) => ({ type: 'userMessage', to: a.introduced.peerPort, from: a.introduced.port, seq: 5, hops: 0, payload: new Uint8Array(8), ports: [] }), 'badSequence'],
         ['(v) a control event for the good client\'s port (observeClosure)', () => ({ type: 'observeClosure', to: good.id, from: good.peer, lastSeq: 0 }), 'wrongSource'],
+        ['(vi) the short form: its handle 0 bound again to the good client\'s ports, then a message on it', () => [encodeHandleBind(0, good.id, good.peer), encodeHandleMessage(0, 0, 0, payload)], 'wrongSource'],
+        ['(vii) the short form: a message on a handle never bound', () => [encodeHandleMessage(MAX_HANDLES - 1, 0, 0, payload)], null, 'ENTANGLE_ROUTING_MALFORMED'],
+        ['(viii) the short form: a bind past the last handle', (a) => [encodeHandleBind(MAX_HANDLES, a.introduced.peerPort, a.introduced.port)], null, 'ENTANGLE_ROUTING_MALFORMED'],
       ];
-      for (const [name, event, reason] of cases) {
+      for (const [name, attack, reason, code = 'ENTANGLE_ROUTING_FORBIDDEN'] of cases) {
         const attacker = await linkedAttacker(site.server.url, TOKEN);
         try {
           // An honest exchange first: the attacker's port works, so what follows is the attack alone.
@@ -596,13 +618,15 @@ for (const scheme of ['tcp', 'ws'] as const) {
           const dropped = { ...realm.node.stats().dropped };
           const closed = closedAt(attacker.connection, performance.now());
           const start = performance.now();
-          attacker.send(event(attacker));
+          const sent = attack(attacker);
+          if (Array.isArray(sent)) for (const bytes of sent) attacker.realm.links.send(attacker.serverNode, bytes);
+          else attacker.send(sent);
           const ms = await closed;
-          await expectCounted(site, before, 'lost', { ENTANGLE_ROUTING_FORBIDDEN: 1 });
+          await expectCounted(site, before, 'lost', { [code]: 1 });
           const droppedNow = realm.node.stats().dropped as Record<string, number>;
           const reasons = Object.keys(droppedNow).filter((r) => droppedNow[r] !== (dropped as Record<string, number>)[r]);
-          assert.deepEqual(reasons, [reason], `${name}: dropped as ${reasons.join()}`);
-          results.push(`${name} → ${reasons.join()} → ENTANGLE_ROUTING_FORBIDDEN, closed in ${(performance.now() - start).toFixed(0)} ms (socket ${ms.toFixed(0)} ms)`);
+          assert.deepEqual(reasons, reason === null ? [] : [reason], `${name}: dropped as ${reasons.join()}`);
+          results.push(`${name} → ${reasons.join() || 'refused'} → ${code}, closed in ${(performance.now() - start).toFixed(0)} ms (socket ${ms.toFixed(0)} ms)`);
           // The attacker's port at the server learns its peer is gone; nothing forged was delivered.
           await serverSideClosed;
           assert.deepEqual(got, ['honest']);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { EntangleError } from '../../src/errors.ts';
 import { decodeEvent, encodeEvent, EventTag, type PortDescriptor, type RoutingEvent } from '../../src/routing/index.ts';
+import { decodeHandleRecord, encodeHandleBind, encodeHandleMessage, HandleTag, MAX_HANDLES } from '../../src/routing/codec.ts';
 import { idFromBytes } from '../../src/routing/ids.ts';
 
 const id = (c: string): string => c.repeat(32);
@@ -179,4 +180,42 @@ test('routing codec hostile input: mutations of valid events', () => {
     decodesOrFailsCleanly(bytes);
     decodesOrFailsCleanly(bytes.subarray(0, cut % (bytes.length + 1)));
   }), { numRuns: 3000 });
+});
+
+// The short form (src/realm/handles.ts keeps the tables; docs/protocol.md, "Handles").
+
+function assertShortCode(bytes: Uint8Array, code: string, limits?: Parameters<typeof decodeHandleRecord>[1]): void {
+  assert.throws(() => decodeHandleRecord(bytes, limits), (error: unknown) => {
+    assert.ok(error instanceof EntangleError, `expected an EntangleError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+test('routing codec: the short form round-trips: a bind names two ports, a message carries seq, hops and the payload to its end', () => {
+  const bind = decodeHandleRecord(encodeHandleBind(MAX_HANDLES - 1, id('a'), id('b')));
+  assert.deepEqual([bind.tag, bind.handle, bind.to, bind.from], [HandleTag.bind, MAX_HANDLES - 1, id('a'), id('b')]);
+  for (const [seq, hops, payload] of [[0, 0, new Uint8Array(0)], [2 ** 53 - 1, 9, Uint8Array.of(1, 2, 255)], [300, 0, new Uint8Array(70_000).fill(7)]] as const) {
+    const bytes = encodeHandleMessage(5, seq, hops, payload);
+    // tag, handle (one byte), seq as LEB128 (7 bits a byte), hops (one byte), then the payload.
+    assert.equal(bytes.length, 1 + 1 + Math.max(1, Math.ceil(Math.log2(seq + 1) / 7)) + 1 + payload.length);
+    const message = decodeHandleRecord(bytes);
+    assert.deepEqual([message.tag, message.handle, message.seq, message.hops, [...message.payload]], [HandleTag.message, 5, seq, hops, [...payload]]);
+  }
+});
+
+test('routing codec: short-form bytes no honest node sends are ENTANGLE_ROUTING_MALFORMED (or ENTANGLE_WIRE_LIMIT)', () => {
+  const bind = encodeHandleBind(3, id('a'), id('b'));
+  const message = encodeHandleMessage(3, 7, 0, Uint8Array.of(1, 2, 3));
+  for (let n = 0; n < bind.length; n++) assertShortCode(bind.subarray(0, n), 'ENTANGLE_ROUTING_MALFORMED');
+  // A message's payload runs to its end: every cut before the payload is malformed.
+  for (let n = 0; n < 4; n++) assertShortCode(message.subarray(0, n), 'ENTANGLE_ROUTING_MALFORMED');
+  assertShortCode(Uint8Array.of(...bind, 0), 'ENTANGLE_ROUTING_MALFORMED'); // trailing bytes
+  assertShortCode(encodeHandleBind(MAX_HANDLES, id('a'), id('b')), 'ENTANGLE_ROUTING_MALFORMED'); // past the last handle
+  assertShortCode(Uint8Array.of(HandleTag.message, 0x80, 0x00, 0, 0), 'ENTANGLE_ROUTING_MALFORMED'); // overlong varint
+  assertShortCode(Uint8Array.of(0x52, 0), 'ENTANGLE_ROUTING_MALFORMED'); // not a short-form tag
+  assertShortCode(message, 'ENTANGLE_WIRE_LIMIT', { maxPayloadBytes: 2 });
+  // Bytes in the short form are not events, and events are not the short form.
+  assertCode(bind, 'ENTANGLE_ROUTING_MALFORMED');
+  assertShortCode(encodeEvent(samples[0]!), 'ENTANGLE_ROUTING_MALFORMED');
 });

@@ -52,6 +52,8 @@ export interface Counts {
   closes: number;
   deaths: number;
   events: number;
+  /** … of which user messages in the short form (forwardMessage → acceptMessage). */
+  short: number;
   probes: number;
   /** Events dropped by the nodes for benign reasons (races with closes and deaths). */
   stale: number;
@@ -116,7 +118,7 @@ export class Scenario implements App {
   readonly violations: string[] = [];
   readonly counts: Counts = {
     channels: 0, messages: 0, transfers: 0, retransfers: 0, toPeerNode: 0, bothEnds: 0, withQueue: 0, introductions: 0, closes: 0,
-    deaths: 0, events: 0, probes: 0, stale: 0, lostNode: 0, severed: 0, resumed: 0,
+    deaths: 0, events: 0, short: 0, probes: 0, stale: 0, lostNode: 0, severed: 0, resumed: 0,
   };
   /** The final drain: no more pauses. */
   draining = false;
@@ -171,6 +173,7 @@ export class Scenario implements App {
     counts.channels = this.channels.length;
     counts.deaths = this.dead.size;
     counts.events = this.world.delivered;
+    if (this.world instanceof World) counts.short = this.world.shortDelivered;
     if (this.world instanceof LinkWorld) {
       counts.severed = this.world.severed;
       counts.resumed = this.world.resumed;

@@ -39,5 +39,5 @@ test('sim: a seed replays the same scenario', () => {
   const first = runScenario({ seed: 4242 });
   const again = runScenario({ seed: 4242 });
   assert.deepEqual(again.counts, first.counts);
-  assert.ok(first.counts.transfers > 0 && first.counts.events > 0);
+  assert.ok(first.counts.transfers > 0 && first.counts.events > 0 && first.counts.short > 0);
 });

@@ -2,10 +2,12 @@
 // channel of encoded event bytes (encodeEvent → decodeEvent, so the codec is exercised) with a
 // delay per event; events of different pairs overtake each other freely. Delivery is either by
 // the scheduler (earliest ready first) or by hand (tests pick the pair). A node can die: what it
-// had sent may still arrive up to a random point, then its peers learn nodeLost.
+// had sent may still arrive up to a random point, then its peers learn nodeLost. Half the messages
+// a node offers to forwardMessage (the steady state) go that way and arrive through acceptMessage.
 
 import {
   decodeEvent, encodeEvent, Node, type NodeDelegate, type NodeId, type PortId, type RoutingEvent, type RoutingLimits,
+  type UserMessageEvent,
 } from '../../src/routing/index.ts';
 import type { Rng } from './rng.ts';
 
@@ -41,7 +43,8 @@ export interface WorldNode {
 }
 
 type Envelope =
-  | { readonly kind: 'event'; readonly from: NodeId; readonly to: NodeId; readonly bytes: Uint8Array; readonly at: number; readonly order: number }
+  // `short`: a message the node handed to forwardMessage, delivered through acceptMessage.
+  | { readonly kind: 'event'; readonly from: NodeId; readonly to: NodeId; readonly bytes: Uint8Array; readonly short: boolean; readonly at: number; readonly order: number }
   | { readonly kind: 'lost'; readonly from: NodeId; readonly to: NodeId; readonly at: number; readonly order: number };
 
 /** A FIFO that can also be read by index (tests look at what is waiting). */
@@ -129,6 +132,8 @@ export class World implements Network {
   readonly byId = new Map<NodeId, WorldNode>();
   now = 0;
   delivered = 0;
+  /** … of which user messages in the short form. */
+  shortDelivered = 0;
   readonly #pairs = new Map<string, Fifo<Envelope>>();
   readonly #heap = new Heap();
   #order = 0;
@@ -154,7 +159,13 @@ export class World implements Network {
     let self: WorldNode;
     const delegate: NodeDelegate = {
       forwardEvent(to, event) {
-        world.#send(self.id, to, event);
+        world.#send(self.id, to, event, false);
+      },
+      // Half the messages the node offers take the short path (the steady state of a link).
+      forwardMessage(to, toPort, fromPort, seq, hops, payload) {
+        if (!world.#rng.chance(0.5)) return false;
+        world.#send(self.id, to, { type: 'userMessage', to: toPort, from: fromPort, seq, hops, payload, ports: [] }, true);
+        return true;
       },
       portStatusChanged(port) {
         world.app.portStatusChanged(self, port);
@@ -171,7 +182,7 @@ export class World implements Network {
     return self;
   }
 
-  #send(from: NodeId, to: NodeId, event: RoutingEvent): void {
+  #send(from: NodeId, to: NodeId, event: RoutingEvent, short: boolean): void {
     const target = this.byId.get(to);
     if (target === undefined) throw new Error(`forwardEvent to an unknown node ${to}`);
     if (to === from) throw new Error('forwardEvent to the node itself');
@@ -182,7 +193,7 @@ export class World implements Network {
       const again = encodeEvent(decodeEvent(bytes));
       if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) throw new Error(`codec round trip changed a ${event.type} event`);
     }
-    this.#enqueue({ kind: 'event', from, to, bytes, at: 0, order: 0 });
+    this.#enqueue({ kind: 'event', from, to, bytes, short, at: 0, order: 0 });
   }
 
   #enqueue(envelope: Envelope): void {
@@ -257,7 +268,12 @@ export class World implements Network {
     if (!target.alive) return;
     this.delivered++;
     if (envelope.kind === 'lost') target.node.nodeLost(envelope.from);
-    else target.node.acceptEvent(envelope.from, decodeEvent(envelope.bytes));
+    else if (!envelope.short) target.node.acceptEvent(envelope.from, decodeEvent(envelope.bytes));
+    else {
+      this.shortDelivered++;
+      const event = decodeEvent(envelope.bytes) as UserMessageEvent;
+      target.node.acceptMessage(envelope.from, event.to, event.from, event.seq, event.hops, event.payload);
+    }
   }
 
   /**

@@ -1,0 +1,123 @@
+// The short form of a port's messages between neighbours (src/realm/handles.ts; docs/protocol.md,
+// "Handles"): what goes on the link, that moving a peer rebinds, and that handles are given back.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RealmNode } from '../../src/realm/realm-node.ts';
+import { decodeHandleRecord, HandleTag } from '../../src/routing/codec.ts';
+import type { MessagePort } from '../../src/spec/message-port.ts';
+import { collect, linkedNodes, next, remotePair, settle, type PortMessageEvent } from './helpers.ts';
+
+/** Every link message `node` sends from now on, with the neighbour it goes to. */
+function watchLinks(node: RealmNode): { to: string; bytes: Uint8Array }[] {
+  const sent: { to: string; bytes: Uint8Array }[] = [];
+  const links = node.links;
+  const send = links.send;
+  links.send = (to, bytes) => {
+    sent.push({ to, bytes: bytes.slice() });
+    return send.call(links, to, bytes);
+  };
+  return sent;
+}
+
+const tags = (sent: { bytes: Uint8Array }[]): number[] => sent.map(({ bytes }) => bytes[0]!);
+
+test('realm: the steady state goes in the short form — one bind, then each message names its ports by a handle (a few bytes, not two 16-byte ids)', async () => {
+  const [a, b] = await linkedNodes(2);
+  const [toB, fromA] = await remotePair(a!, b!);
+  // Until b's end accepts a's, a's posts wait at a and go as events: the steady state comes after.
+  await settle();
+  const sent = watchLinks(a!);
+  const got = collect(fromA, 1000);
+  for (let i = 0; i < 1000; i++) toB.postMessage(i);
+  assert.deepEqual(await got, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(tags(sent), [HandleTag.bind, ...Array(1000).fill(HandleTag.message)]);
+  const bind = decodeHandleRecord(sent[0]!.bytes);
+  assert.equal(bind.handle, 0);
+  // tag, handle, seq (≤ 2 bytes here), hops, then the payload alone.
+  const largest = Math.max(...sent.slice(1).map(({ bytes }) => bytes.length - decodeHandleRecord(bytes).payload.length));
+  assert.ok(largest <= 5, `${largest} bytes around a payload`);
+  assert.equal(a!.handlesInUse, 1);
+  const closed = next(fromA, 'close');
+  toB.close();
+  await closed;
+  assert.equal(a!.handlesInUse, 0, 'a closed port gives its handle back');
+  a!.close();
+  b!.close();
+});
+
+test('realm: a peer that moves away and back to the same node gets the handle bound again to its new port; order holds throughout', async () => {
+  const [a, b, c] = await linkedNodes(3);
+  const [toB, fromA] = await remotePair(a!, b!);
+  const [bToC, cFromB] = await remotePair(b!, c!);
+  const [cToB, bFromC] = await remotePair(c!, b!);
+  const before = watchLinks(a!);
+  const received: unknown[] = [];
+  let listening: MessagePort = fromA;
+  const listen = (port: MessagePort): void => {
+    listening = port;
+    port.onmessage = ({ data }: PortMessageEvent) => received.push(data);
+  };
+  listen(fromA);
+  toB.postMessage(0);
+  await settle();
+  const firstBind = before.map(({ bytes }) => bytes).filter((bytes) => bytes[0] === HandleTag.bind).map((bytes) => decodeHandleRecord(bytes))[0];
+  assert.ok(firstBind !== undefined);
+  const sent = watchLinks(a!);
+  // b's end goes to c and straight back to b while a stays silent: a's next post finds its
+  // handle naming the port that left.
+  fromA.onmessage = null;
+  const arrivedAtC = next(cFromB);
+  cFromB.start();
+  bToC.postMessage('take', [fromA]);
+  const atC = (await arrivedAtC).ports[0]!;
+  const arrivedBack = next(bFromC);
+  bFromC.start();
+  cToB.postMessage('back', [atC]);
+  const backAtB = (await arrivedBack).ports[0]!;
+  listen(backAtB);
+  for (let i = 1; i <= 100; i++) toB.postMessage(i);
+  await settle(50);
+  assert.deepEqual(received, Array.from({ length: 101 }, (_, i) => i));
+  const binds = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).map(({ to, bytes }) => ({ link: to, ...decodeHandleRecord(bytes) }));
+  // The first bind went before the watch; the one after names the new port with the same handle, on the same link.
+  assert.equal(binds.length, 1);
+  assert.equal(binds[0]!.link, b!.id);
+  assert.equal(binds[0]!.handle, 0);
+  assert.notEqual(binds[0]!.to, firstBind!.to, 'bound to the port that came back');
+  assert.equal(binds[0]!.from, firstBind!.from);
+  assert.equal(a!.handlesInUse, 1);
+  for (const port of [toB, listening, bToC, cFromB, cToB, bFromC]) port.close();
+  for (const node of [a!, b!, c!]) node.close();
+});
+
+test('realm: every port to a neighbour gets its own handle; closed ones are reused', async () => {
+  const [a, b] = await linkedNodes(2);
+  const pairs: [MessagePort, MessagePort][] = [];
+  for (let i = 0; i < 5; i++) pairs.push(await remotePair(a!, b!));
+  await settle();
+  const sent = watchLinks(a!);
+  const got = pairs.map(([, far]) => collect(far, 1));
+  pairs.forEach(([near], i) => near.postMessage(i));
+  assert.deepEqual(await Promise.all(got), [[0], [1], [2], [3], [4]]);
+  const handles = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).map(({ bytes }) => decodeHandleRecord(bytes).handle);
+  assert.deepEqual(handles.sort(), [0, 1, 2, 3, 4]);
+  assert.equal(a!.handlesInUse, 5);
+  const closed = next(pairs[2]![1], 'close');
+  pairs[2]![0].close();
+  await closed;
+  const [near, far] = await remotePair(a!, b!);
+  await settle();
+  const more = collect(far, 1);
+  near.postMessage('new');
+  assert.deepEqual(await more, ['new']);
+  assert.equal(decodeHandleRecord(sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).at(-1)!.bytes).handle, 2, 'the freed handle');
+  for (const [x, y] of [...pairs, [near, far] as const]) {
+    x.close();
+    y.close();
+  }
+  await settle();
+  assert.equal(a!.handlesInUse, 0);
+  a!.close();
+  b!.close();
+});
