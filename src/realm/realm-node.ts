@@ -461,6 +461,14 @@ export class RealmNode extends EventTarget {
   #statusChanged(id: PortId): void {
     const port = this.#bound.get(id);
     if (port === undefined) return;
+    // The common change: one more message at a port whose peer is still there.
+    if (this.node.peerNode(id) != null) {
+      const available = this.node.available(id);
+      if (available > 0) {
+        port.sync(available, false);
+        return;
+      }
+    }
     const status = this.node.status(id);
     if (status === undefined || status.state === 'closed') {
       this.#unbind(port);

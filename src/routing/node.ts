@@ -165,7 +165,8 @@ export class Node {
       const inside = core.ports.get(id);
       if (inside !== undefined) inside.inMessage = false;
     }
-    return { payload: message.payload, ports: message.ports };
+    // The held message itself (its seq and hops are not the caller's concern): no copy per message.
+    return message;
   }
 
   /** undefined: no such local port (any more). */
@@ -179,6 +180,12 @@ export class Node {
       peerNode: record.inboundEnded ? null : record.lane.node,
       peerPort: record.inboundEnded ? null : record.lane.port,
     };
+  }
+
+  /** Messages released at `port` and not taken (status().available without the allocation, for every message). */
+  available(port: PortId): number {
+    const record = this.#core.ports.get(port);
+    return record === undefined || record.state !== 'receiving' ? 0 : record.queue.length;
   }
 
   /** The node of `port`'s current peer: null once the peer is closed, undefined if there is no such local port. `status` without the allocation, for every post. */
@@ -325,7 +332,8 @@ export class Node {
           continue;
         }
         if (core.changed.size > 0) {
-          const id = core.changed.values().next().value as PortId;
+          let id!: PortId;
+          for (id of core.changed) break;
           core.changed.delete(id);
           if (core.ports.has(id)) this.#delegate.portStatusChanged(id);
           continue;
