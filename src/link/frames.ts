@@ -4,6 +4,7 @@
 
 import { EntangleError, type EntangleErrorCode } from '../errors.ts';
 import { toHex, writeNodeId, type NodeId } from './node-id.ts';
+import type { LinkMessage } from './resend-buffer.ts';
 
 /** The link protocol version in every hello. A peer with another version is refused (ENTANGLE_LINK_VERSION). */
 export const LINK_VERSION = 1;
@@ -176,8 +177,13 @@ export function dataFrameSize(ack: number, firstSeq: number, count: number, payl
   return 1 + varintLength(ack) + varintLength(firstSeq) + varintLength(count) + payload;
 }
 
-/** A DATA frame with messages `messages[from]` … `messages[from + count - 1]`, numbered from `firstSeq`. */
-export function encodeData(ack: number, firstSeq: number, messages: readonly Uint8Array[], from: number, count: number, size: number): Uint8Array {
+/**
+ * A DATA frame with messages `messages[from]` … `messages[from + count - 1]` (`lengths` are
+ * theirs), numbered from `firstSeq`. A message of pieces is written piece after piece.
+ */
+export function encodeData(
+  ack: number, firstSeq: number, messages: readonly LinkMessage[], lengths: readonly number[], from: number, count: number, size: number,
+): Uint8Array {
   const out = new Uint8Array(size);
   out[0] = FRAME_DATA;
   let pos = writeVarint(out, 1, ack);
@@ -185,9 +191,17 @@ export function encodeData(ack: number, firstSeq: number, messages: readonly Uin
   pos = writeVarint(out, pos, count);
   for (let i = from; i < from + count; i++) {
     const message = messages[i]!;
-    pos = writeVarint(out, pos, message.length);
-    out.set(message, pos);
-    pos += message.length;
+    pos = writeVarint(out, pos, lengths[i]!);
+    if (message instanceof Uint8Array) {
+      out.set(message, pos);
+      pos += message.length;
+    } else {
+      for (let k = 0; k < message.length; k++) {
+        const piece = message[k]!;
+        out.set(piece, pos);
+        pos += piece.length;
+      }
+    }
   }
   return out;
 }

@@ -11,8 +11,16 @@ import {
 } from './frames.ts';
 import type { LinkLimits } from './limits.ts';
 import type { NodeId } from './node-id.ts';
-import { ResendBuffer } from './resend-buffer.ts';
+import { messageLength, ResendBuffer, type LinkMessage } from './resend-buffer.ts';
 import type { FrameTransport } from './transport.ts';
+
+/**
+ * Most bytes of a DATA frame that batches several messages (a single larger message still gets a
+ * frame of its own, up to maxFrameBytes): the receiver can start on a burst before all of it has
+ * arrived, and a message of 64 KiB or more is at least 1/16 of its frame, which the receiver then
+ * keeps instead of copying the message out (src/routing/codec.ts).
+ */
+const BATCH_FRAME_BYTES = 1024 * 1024;
 
 /** Received bytes after which an ack goes out at the end of the turn instead of after ackDelayMs: a fast producer's bufferedAmount then falls in steps of at most this much. */
 const ACK_NOW_BYTES = 64 * 1024;
@@ -149,12 +157,13 @@ export class Link {
   }
 
   /** Queues one message; returns its sequence number. The bytes must not change afterwards. */
-  send(bytes: Uint8Array): number {
-    if (bytes.length > this.maxMessageBytes) {
-      throw linkError('ENTANGLE_LINK_FRAME_TOO_LARGE', `A message of ${bytes.length} bytes does not fit a frame to this peer (at most ${this.maxMessageBytes}).`);
+  send(message: LinkMessage): number {
+    const length = messageLength(message);
+    if (length > this.maxMessageBytes) {
+      throw linkError('ENTANGLE_LINK_FRAME_TOO_LARGE', `A message of ${length} bytes does not fit a frame to this peer (at most ${this.maxMessageBytes}).`);
     }
     const seq = this.#nextSeq++;
-    this.#resend.push(bytes);
+    this.#resend.push(message, length);
     this.#host.counters.messagesSent++;
     if (this.#resend.bytes > this.#host.limits.maxUnackedBytes) {
       // Losing the peer, not blocking the sender: routing is synchronous and has no way to wait,
@@ -249,21 +258,21 @@ export class Link {
 
   #writeData(): void {
     const last = this.#nextSeq - 1;
-    const limit = Math.min(this.#host.limits.maxFrameBytes, this.#peerMaxFrameBytes);
+    const batchLimit = Math.min(this.#host.limits.maxFrameBytes, this.#peerMaxFrameBytes, BATCH_FRAME_BYTES);
     while (this.#sentUpTo < last && this.state === 'attached') {
       const first = this.#sentUpTo + 1;
       const ack = this.#received;
-      const { items, index } = this.#resend.view(first);
+      const { items, lengths, index } = this.#resend.view(first);
       let count = 0;
       let payload = 0;
       while (first + count <= last) {
-        const length = items[index + count]!.length;
+        const length = lengths[index + count]!;
         const entry = varintLength(length) + length;
-        if (count > 0 && dataFrameSize(ack, first, count + 1, payload + entry) > limit) break;
+        if (count > 0 && dataFrameSize(ack, first, count + 1, payload + entry) > batchLimit) break;
         count++;
         payload += entry;
       }
-      const frame = encodeData(ack, first, items, index, count, dataFrameSize(ack, first, count, payload));
+      const frame = encodeData(ack, first, items, lengths, index, count, dataFrameSize(ack, first, count, payload));
       this.#sentUpTo += count;
       this.#ackSent();
       this.#write(frame);

@@ -9,6 +9,7 @@ import { Handshake, importTokenKey, type HandshakeResult } from './handshake.ts'
 import { Link, type LinkCounters, type LinkHost } from './link.ts';
 import { resolveLinkLimits, type LinkLimitOptions, type LinkLimits } from './limits.ts';
 import { defaultRandom, isNodeId, toHex, type NodeId } from './node-id.ts';
+import type { LinkMessage } from './resend-buffer.ts';
 import type { FrameTransport } from './transport.ts';
 
 export interface LinksDelegate {
@@ -215,9 +216,25 @@ export class Links {
    */
   send(peer: NodeId, bytes: Uint8Array): number {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('Links.send: bytes must be a Uint8Array.');
+    return this.#send(peer, bytes);
+  }
+
+  /**
+   * `send` for a message made of pieces (a short header and a large body): the peer receives
+   * their bytes one after the other as one message, and they are never joined on this side but
+   * written straight into the frame. None of them may change afterwards.
+   */
+  sendPieces(peer: NodeId, pieces: readonly Uint8Array[]): number {
+    if (!Array.isArray(pieces) || !pieces.every((piece) => piece instanceof Uint8Array)) {
+      throw new TypeError('Links.sendPieces: pieces must be an array of Uint8Arrays.');
+    }
+    return this.#send(peer, pieces);
+  }
+
+  #send(peer: NodeId, message: LinkMessage): number {
     const link = this.#links.get(peer);
     if (link === undefined) throw linkError('ENTANGLE_LINK_CLOSED', `No link to ${String(peer)}.`);
-    return this.#api(() => link.send(bytes));
+    return this.#api(() => link.send(message));
   }
 
   /** Whether there is a link to `peer` (attached, or waiting out its grace period for a new transport). */

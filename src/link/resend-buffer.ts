@@ -1,8 +1,24 @@
 // The messages a link has sent and the peer has not acknowledged, by sequence number: appended on
 // send, read again on resume, dropped from the front by cumulative acks.
 
+/**
+ * A message as a link holds it: its bytes, or the pieces they are made of in order (a short
+ * header and a large body: written into the DATA frame one after the other, never joined first).
+ */
+export type LinkMessage = Uint8Array | readonly Uint8Array[];
+
+/** The number of bytes of `message`. */
+export function messageLength(message: LinkMessage): number {
+  if (message instanceof Uint8Array) return message.length;
+  let length = 0;
+  for (let i = 0; i < message.length; i++) length += message[i]!.length;
+  return length;
+}
+
 export class ResendBuffer {
-  #items: Uint8Array[] = [];
+  #items: LinkMessage[] = [];
+  /** Each held message's length (a message of pieces would otherwise be summed again at every use). */
+  #lengths: number[] = [];
   /** Index in #items of the oldest message still held. */
   #head = 0;
   /** Sequence number of #items[#head]. */
@@ -24,25 +40,26 @@ export class ResendBuffer {
     return this.#bytes;
   }
 
-  push(message: Uint8Array): void {
+  push(message: LinkMessage, length: number): void {
     this.#items.push(message);
-    this.#bytes += message.length;
+    this.#lengths.push(length);
+    this.#bytes += length;
   }
 
   /** The message with sequence number `seq` (firstSeq ≤ seq < firstSeq + count). */
-  get(seq: number): Uint8Array {
+  get(seq: number): LinkMessage {
     return this.#items[this.#head + (seq - this.#firstSeq)]!;
   }
 
-  /** The held messages as an array and the index of `seq` in it: for encoding a run without copying. */
-  view(seq: number): { items: readonly Uint8Array[]; index: number } {
-    return { items: this.#items, index: this.#head + (seq - this.#firstSeq) };
+  /** The held messages and their lengths as arrays, and the index of `seq` in them: for encoding a run without copying. */
+  view(seq: number): { items: readonly LinkMessage[]; lengths: readonly number[]; index: number } {
+    return { items: this.#items, lengths: this.#lengths, index: this.#head + (seq - this.#firstSeq) };
   }
 
   /** Drops every message with a sequence number ≤ `seq`. */
   ackUpTo(seq: number): void {
     while (this.#firstSeq <= seq && this.#head < this.#items.length) {
-      this.#bytes -= this.#items[this.#head]!.length;
+      this.#bytes -= this.#lengths[this.#head]!;
       this.#items[this.#head] = EMPTY;
       this.#head++;
       this.#firstSeq++;
@@ -50,9 +67,11 @@ export class ResendBuffer {
     // Compact once the dropped prefix is most of the array, so memory follows what is held.
     if (this.#head === this.#items.length) {
       this.#items = [];
+      this.#lengths = [];
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
+      this.#lengths = this.#lengths.slice(this.#head);
       this.#head = 0;
     }
   }
@@ -61,6 +80,7 @@ export class ResendBuffer {
   clear(): void {
     this.#firstSeq += this.count;
     this.#items = [];
+    this.#lengths = [];
     this.#head = 0;
     this.#bytes = 0;
   }

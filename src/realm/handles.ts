@@ -13,15 +13,20 @@
 
 import { EntangleError } from '../errors.ts';
 import {
-  decodeHandleRecord, encodeHandleBind, encodeHandleMessage, HandleTag, MAX_HANDLES,
+  decodeHandleRecord, encodeHandleBind, encodeHandleMessage, encodeHandleMessageHeader, HandleTag, MAX_HANDLES,
 } from '../routing/codec.ts';
 import type { NodeId, PortId } from '../routing/ids.ts';
 import type { RoutingLimits } from '../routing/limits.ts';
+
+/** Payloads this large go as a piece of their own after the header (one copy less); smaller ones are copied behind it (one array less). */
+const PIECES_FROM = 2 * 1024;
 
 /** What the handles need from their node. */
 export interface HandlesHost {
   /** Queue bytes on the link to neighbour `node`; returns the link's sequence number. */
   sendLinked(node: NodeId, bytes: Uint8Array): number;
+  /** sendLinked for one message made of pieces (Links.sendPieces). */
+  sendPieces(node: NodeId, pieces: readonly Uint8Array[]): number;
   /** A message in the short form from neighbour `from`: as a userMessage event with no ports. */
   accept(from: NodeId, to: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): void;
 }
@@ -89,6 +94,8 @@ export class Handles {
       binding.to = toPort;
       host.sendLinked(node, encodeHandleBind(binding.handle, toPort, fromPort));
     }
+    // A large payload is not copied behind its header: the link writes both into the frame.
+    if (payload.length >= PIECES_FROM) return host.sendPieces(node, [encodeHandleMessageHeader(binding.handle, seq, hops), payload]);
     return host.sendLinked(node, encodeHandleMessage(binding.handle, seq, hops, payload));
   }
 

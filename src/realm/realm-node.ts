@@ -156,6 +156,7 @@ export class RealmNode extends EventTarget {
     }, options.relayLimits);
     this.#handles = new Handles({
       sendLinked: (node, bytes) => this.links.send(node, bytes),
+      sendPieces: (node, pieces) => this.links.sendPieces(node, pieces),
       accept: (from, to, fromPort, seq, hops, payload) => this.node.acceptMessage(from, to, fromPort, seq, hops, payload),
     }, this.node.limits);
     realmNodes.set(this.node.id, this);

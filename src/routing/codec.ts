@@ -192,12 +192,27 @@ export function encodeHandleBind(handle: number, to: string, from: string): Uint
 }
 
 export function encodeHandleMessage(handle: number, seq: number, hops: number, payload: Uint8Array): Uint8Array {
-  const header = 1 + varintSize(handle) + varintSize(seq) + varintSize(hops);
+  const header = handleMessageHeaderSize(handle, seq, hops);
   const out = allocate(header + payload.length);
-  out[0] = HandleTag.message;
-  writeVarint(hops, out, writeVarint(seq, out, writeVarint(handle, out, 1)));
+  writeHandleMessageHeader(handle, seq, hops, out);
   out.set(payload, header);
   return out;
+}
+
+/** A MESSAGE's bytes up to its payload: for a large payload sent after it as a piece of its own, not copied behind it. */
+export function encodeHandleMessageHeader(handle: number, seq: number, hops: number): Uint8Array {
+  const out = allocate(handleMessageHeaderSize(handle, seq, hops));
+  writeHandleMessageHeader(handle, seq, hops, out);
+  return out;
+}
+
+function handleMessageHeaderSize(handle: number, seq: number, hops: number): number {
+  return 1 + varintSize(handle) + varintSize(seq) + varintSize(hops);
+}
+
+function writeHandleMessageHeader(handle: number, seq: number, hops: number, out: Uint8Array): void {
+  out[0] = HandleTag.message;
+  writeVarint(hops, out, writeVarint(seq, out, writeVarint(handle, out, 1)));
 }
 
 /** A decoded bind or message of the short form; `to`/`from` only for a bind, `seq`/`hops`/`payload` only for a message. */
@@ -314,11 +329,12 @@ class Reader {
   payload(length: number): Uint8Array {
     if (length > this.limits.maxPayloadBytes) throw overLimit(`payload of ${length} bytes (maxPayloadBytes ${this.limits.maxPayloadBytes})`);
     if (length > this.bytes.length - this.pos) throw malformed(`payload of ${length} bytes, ${this.bytes.length - this.pos} left`);
-    // A payload that is most of its frame is kept as a view (frames are never reused: a large
-    // message is not copied again); a smaller one is copied, so that one small message waiting
-    // at a port that is never read cannot hold a frame many times its size (bounded by 2×).
+    // A payload of at least 1/16 of its frame is kept as a view (frames are never reused: a
+    // large message is not copied again; the link batches at most 1 MiB into a frame, so a
+    // payload of 64 KiB or more always is); a smaller one is copied, so that one small message
+    // waiting at a port that is never read cannot hold a frame many times its size (at most 16×).
     const buffer = this.bytes.buffer;
-    const payload = length * 2 >= buffer.byteLength
+    const payload = length * 16 >= buffer.byteLength
       ? this.bytes.subarray(this.pos, this.pos + length)
       : this.bytes.slice(this.pos, this.pos + length);
     this.pos += length;

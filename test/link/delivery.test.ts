@@ -67,6 +67,53 @@ test('link batching: a turn larger than maxFrameBytes goes out in as few frames 
   await assertNoLeaks(clock, [a, b]);
 });
 
+test('link batching: a frame batches at most 1 MiB of messages; one larger message still goes in a frame of its own', async () => {
+  const clock = new ManualClock();
+  const a = makeNode(clock);
+  const b = makeNode(clock);
+  const { ta } = await connect(clock, a, b);
+  const sizes: number[] = [];
+  const send = ta.send.bind(ta);
+  ta.send = (frame) => { if (frame[0] === FRAME_DATA) sizes.push(frame.length); send(frame); };
+  for (let i = 0; i < 10; i++) a.links.send(b.id, numbered(i, 300 * 1024));
+  a.links.send(b.id, numbered(10, 3 * 1024 * 1024));
+  await settle(clock, [a, b]);
+  // Three 300 KiB messages fit 1 MiB: 3 + 3 + 3 + 1, then the 3 MiB one alone.
+  assert.equal(sizes.length, 5);
+  for (const size of sizes.slice(0, 4)) assert.ok(size <= 1024 * 1024, `${size}`);
+  assert.ok(sizes[4]! > 3 * 1024 * 1024);
+  assert.deepEqual(b.received.get(a.id)!.map(numberOf), [...Array(11).keys()]);
+  await assertNoLeaks(clock, [a, b]);
+});
+
+test('link pieces: a message sent as pieces arrives as their bytes, one message, in order with the others; anything but an array of Uint8Arrays is a TypeError', async () => {
+  const clock = new ManualClock();
+  const a = makeNode(clock);
+  const b = makeNode(clock);
+  await connect(clock, a, b);
+  const big = new Uint8Array(100_000).map((_, i) => i & 0xff);
+  a.links.send(b.id, numbered(0));
+  assert.equal(a.links.sendPieces(b.id, [Uint8Array.of(1, 2), big, new Uint8Array(0), Uint8Array.of(3)]), 2);
+  a.links.sendPieces(b.id, []);
+  a.links.send(b.id, numbered(3));
+  await settle(clock, [a, b]);
+  const got = b.received.get(a.id)!;
+  assert.equal(got.length, 4);
+  assert.deepEqual([numberOf(got[0]!), numberOf(got[3]!)], [0, 3]);
+  assert.deepEqual(got[1], Uint8Array.of(1, 2, ...big, 3));
+  assert.equal(got[2]!.length, 0);
+  assert.throws(() => a.links.sendPieces(b.id, Uint8Array.of(1) as unknown as Uint8Array[]), TypeError);
+  assert.throws(() => a.links.sendPieces(b.id, [Uint8Array.of(1), [2] as unknown as Uint8Array]), TypeError);
+  // Pieces count for the frame limit as their sum.
+  assert.throws(() => a.links.sendPieces(b.id, [new Uint8Array(a.links.maxMessageBytes(b.id)), Uint8Array.of(1)]), (error: unknown) => {
+    assertCode(error, 'ENTANGLE_LINK_FRAME_TOO_LARGE');
+    return true;
+  });
+  await advance(clock, 50, [a, b]);
+  assert.equal(a.links.unackedBytes(b.id), 0, 'their bytes are acknowledged as one message');
+  await assertNoLeaks(clock, [a, b]);
+});
+
 test('link acks: piggybacked on data when there is some, standalone after ackDelayMs when not', async () => {
   const clock = new ManualClock();
   const limits = { ackDelayMs: 10 };
@@ -197,7 +244,7 @@ test('link hostile frames: protocol breaches on an established link lose the pee
     ['unknown frame type', () => Uint8Array.of(0x7f), 'ENTANGLE_LINK_PROTOCOL'],
     ['a hello after the handshake', () => encodeHello({ flags: 0, node: 'ab'.repeat(16), nonce: new Uint8Array(32), maxFrameBytes: 4096 }), 'ENTANGLE_LINK_PROTOCOL'],
     ['an ack for messages never sent', (sent) => encodeAck(sent + 1), 'ENTANGLE_LINK_PROTOCOL'],
-    ['data after a gap', () => encodeData(0, 5, [numbered(0)], 0, 1, 1 + 1 + 1 + 1 + 1 + 4), 'ENTANGLE_LINK_PROTOCOL'],
+    ['data after a gap', () => encodeData(0, 5, [numbered(0)], [numbered(0).length], 0, 1, 1 + 1 + 1 + 1 + 1 + 4), 'ENTANGLE_LINK_PROTOCOL'],
     ['a count larger than the frame', () => Uint8Array.of(FRAME_DATA, 0, 1, 0xff, 0xff, 0x03, 0), 'ENTANGLE_LINK_PROTOCOL'],
     ['a length larger than the frame', () => Uint8Array.of(FRAME_DATA, 0, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1), 'ENTANGLE_LINK_PROTOCOL'],
     ['a varint longer than 8 bytes', () => Uint8Array.of(FRAME_ACK, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 'ENTANGLE_LINK_PROTOCOL'],

@@ -55,8 +55,11 @@ test('link frames: data, ack, ping and bye round-trip; data messages are views, 
   const messages = [Uint8Array.of(1, 2, 3), new Uint8Array(0), new Uint8Array(200).fill(9)];
   const payload = messages.reduce((n, m) => n + varintLength(m.length) + m.length, 0);
   const size = dataFrameSize(300, 2 ** 40, 3, payload);
-  const bytes = encodeData(300, 2 ** 40, messages, 0, 3, size);
+  const bytes = encodeData(300, 2 ** 40, messages, messages.map((m) => m.length), 0, 3, size);
   assert.equal(bytes.length, size);
+  // A message of pieces is written as the bytes of its pieces, one after the other.
+  const pieces = [[Uint8Array.of(1), Uint8Array.of(2, 3)], new Uint8Array(0), [new Uint8Array(100).fill(9), new Uint8Array(0), new Uint8Array(100).fill(9)]];
+  assert.deepEqual(encodeData(300, 2 ** 40, pieces, [3, 0, 200], 0, 3, size), bytes);
   const frame = decodeFrame(bytes);
   assert.ok(frame.type === FRAME_DATA);
   assert.equal(frame.ack, 300);
@@ -97,7 +100,7 @@ const validFrame = fc.oneof(
   fc.integer({ min: 0, max: 255 }).map((r) => Uint8Array.of(FRAME_BYE, r)),
   fc.array(fc.uint8Array({ maxLength: 20 }), { minLength: 1, maxLength: 5 }).map((messages) => {
     const payload = messages.reduce((n, m) => n + varintLength(m.length) + m.length, 0);
-    return encodeData(3, 1, messages, 0, messages.length, dataFrameSize(3, 1, messages.length, payload));
+    return encodeData(3, 1, messages, messages.map((m) => m.length), 0, messages.length, dataFrameSize(3, 1, messages.length, payload));
   }),
   fc.uint8Array({ minLength: 32, maxLength: 32 }).map((nonce) => encodeHello({ flags: 0, node: 'ab'.repeat(16), nonce, maxFrameBytes: 4096 })),
   fc.constant(encodeProof(encodeProofBody(new Uint8Array(16), 0, 0), new Uint8Array(32))),

@@ -121,3 +121,30 @@ test('realm: every port to a neighbour gets its own handle; closed ones are reus
   a!.close();
   b!.close();
 });
+
+test('realm: a large message in the short form goes as two pieces (header, then the payload uncopied) and arrives whole, in order with small ones', async () => {
+  const [a, b] = await linkedNodes(2);
+  const [toB, fromA] = await remotePair(a!, b!);
+  await settle();
+  const links = a!.links;
+  const pieces: number[][] = [];
+  const sendPieces = links.sendPieces;
+  links.sendPieces = (to, list) => {
+    pieces.push(list.map((piece) => piece.length));
+    return sendPieces.call(links, to, list);
+  };
+  const buffers = [1, 2, 3].map((n) => new Uint8Array(64 * 1024).fill(n).buffer);
+  const got = collect(fromA, 6);
+  buffers.forEach((buffer, i) => {
+    toB.postMessage(buffer);
+    toB.postMessage(`after ${i}`);
+  });
+  const values = await got;
+  assert.deepEqual(values.filter((v) => typeof v === 'string'), ['after 0', 'after 1', 'after 2']);
+  values.filter((v) => v instanceof ArrayBuffer).forEach((buffer, i) => assert.deepEqual(new Uint8Array(buffer as ArrayBuffer), new Uint8Array(buffers[i]!)));
+  assert.equal(pieces.length, 3, 'the three buffers, not the strings');
+  for (const [header, payload] of pieces) assert.ok(header! <= 5 && payload! > 64 * 1024, `${header} + ${payload}`);
+  toB.close();
+  a!.close();
+  b!.close();
+});

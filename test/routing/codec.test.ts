@@ -91,11 +91,18 @@ test('routing codec: the payload is copied out of the input bytes', () => {
   assert.deepEqual([...event.payload], [1, 2, 255]);
 });
 
-test('routing codec: a payload that is most of its buffer is a view of it; a smaller one is copied (a queued message holds at most twice its size)', () => {
+test('routing codec: a payload of at least 1/16 of its buffer is a view of it; a smaller one is copied (a queued message holds at most 16 times its size)', () => {
   const large = encodeEvent({ type: 'userMessage', to: id('a'), from: id('b'), seq: 1, hops: 0, payload: new Uint8Array(4096).fill(7), ports: [] });
   const frame = large.slice(); // a frame of its own, as a link hands it over
   const event = decodeEvent(frame) as Extract<RoutingEvent, { type: 'userMessage' }>;
   assert.equal(event.payload.buffer, frame.buffer, 'not copied');
+  // One of 15 such messages (each a little over 4 KiB) batched in a frame: still a view; one of 17: copied.
+  for (const [count, kept] of [[15, true], [17, false]] as const) {
+    const batched = new Uint8Array(large.length * count);
+    batched.set(large);
+    const one = decodeEvent(batched.subarray(0, large.length)) as Extract<RoutingEvent, { type: 'userMessage' }>;
+    assert.equal(one.payload.buffer === batched.buffer, kept, `1 of ${count}`);
+  }
   const small = encodeEvent(samples[1]!);
   const batch = new Uint8Array(small.length + 8192);
   batch.set(small);
