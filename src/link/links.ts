@@ -234,7 +234,13 @@ export class Links {
   #send(peer: NodeId, message: LinkMessage): number {
     const link = this.#links.get(peer);
     if (link === undefined) throw linkError('ENTANGLE_LINK_CLOSED', `No link to ${String(peer)}.`);
-    return this.#api(() => link.send(message));
+    // #api without a closure per message.
+    this.#apiDepth++;
+    try {
+      return link.send(message);
+    } finally {
+      this.#apiDepth--;
+    }
   }
 
   /** Whether there is a link to `peer` (attached, or waiting out its grace period for a new transport). */

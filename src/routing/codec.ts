@@ -332,11 +332,17 @@ class Reader {
     // A payload of at least 1/16 of its frame is kept as a view (frames are never reused: a
     // large message is not copied again; the link batches at most 1 MiB into a frame, so a
     // payload of 64 KiB or more always is); a smaller one is copied, so that one small message
-    // waiting at a port that is never read cannot hold a frame many times its size (at most 16×).
+    // waiting at a port that is never read cannot hold a frame many times its size (at most 16×),
+    // into a chunk shared with other small ones as encoded events are (an array of its own per
+    // payload was a twentieth of receiving a small message; a 16 KiB chunk is the most it holds).
     const buffer = this.bytes.buffer;
-    const payload = length * 16 >= buffer.byteLength
-      ? this.bytes.subarray(this.pos, this.pos + length)
-      : this.bytes.slice(this.pos, this.pos + length);
+    let payload: Uint8Array;
+    if (length * 16 >= buffer.byteLength) {
+      payload = this.bytes.subarray(this.pos, this.pos + length);
+    } else {
+      payload = allocate(length);
+      payload.set(this.bytes.subarray(this.pos, this.pos + length));
+    }
     this.pos += length;
     return payload;
   }
