@@ -226,3 +226,36 @@ test('routing codec: short-form bytes no honest node sends are ENTANGLE_ROUTING_
   assertCode(bind, 'ENTANGLE_ROUTING_MALFORMED');
   assertShortCode(encodeEvent(samples[0]!), 'ENTANGLE_ROUTING_MALFORMED');
 });
+
+/** Short-form decoding is total: a record that re-encodes to the same bytes, or an EntangleError with a routing or limit code. */
+function shortDecodesOrFailsCleanly(bytes: Uint8Array): void {
+  let record: ReturnType<typeof decodeHandleRecord>;
+  try {
+    record = decodeHandleRecord(bytes);
+  } catch (error) {
+    assert.ok(error instanceof EntangleError, `not an EntangleError: ${String(error)}`);
+    assert.ok(error.code === 'ENTANGLE_ROUTING_MALFORMED' || error.code === 'ENTANGLE_WIRE_LIMIT', error.code);
+    return;
+  }
+  const again = record.tag === HandleTag.bind
+    ? encodeHandleBind(record.handle, record.to, record.from)
+    : encodeHandleMessage(record.handle, record.seq, record.hops, record.payload);
+  assert.deepEqual([...again], [...bytes], 'a decoded record encodes back to its bytes');
+}
+
+test('routing codec hostile input: random and mutated short-form bytes', () => {
+  const tag = fc.constantFrom(HandleTag.bind, HandleTag.message);
+  fc.assert(fc.property(tag, fc.uint8Array({ maxLength: 60 }), (t, rest) => shortDecodesOrFailsCleanly(Uint8Array.of(t, ...rest))), { numRuns: 3000 });
+  const valid = [encodeHandleBind(7, id('a'), id('b')), encodeHandleMessage(300, 2 ** 40, 2, Uint8Array.of(1, 2, 3)), encodeHandleMessage(0, 0, 0, new Uint8Array(0))];
+  const mutation = fc.record({
+    sample: fc.integer({ min: 0, max: valid.length - 1 }),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+    cut: fc.nat(),
+  });
+  fc.assert(fc.property(mutation, ({ sample, edits, cut }) => {
+    const bytes = valid[sample]!.slice();
+    for (const [at, value] of edits) bytes[at % bytes.length] = value;
+    shortDecodesOrFailsCleanly(bytes);
+    shortDecodesOrFailsCleanly(bytes.subarray(0, cut % (bytes.length + 1)));
+  }), { numRuns: 3000 });
+});
