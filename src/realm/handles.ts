@@ -13,8 +13,10 @@
 
 import { EntangleError } from '../errors.ts';
 import {
-  decodeHandleRecord, encodeHandleBind, encodeHandleMessage, encodeHandleMessageHeader, HandleTag, MAX_HANDLES,
+  decodeHandleRecord, encodeHandleBind, encodeHandleMessage, encodeHandleMessageHeader, HandleRecord, HandleTag, MAX_HANDLES,
 } from '../routing/codec.ts';
+
+const NO_PAYLOAD = new Uint8Array(0);
 import type { NodeId, PortId } from '../routing/ids.ts';
 import type { RoutingLimits } from '../routing/limits.ts';
 
@@ -59,6 +61,8 @@ export class Handles {
   /** The neighbour each sending port has a handle with. */
   readonly #portNode = new Map<PortId, NodeId>();
   readonly #in = new Map<NodeId, Incoming>();
+  /** Filled by each received message in turn (read out before anything is called). */
+  readonly #record = new HandleRecord();
 
   constructor(host: HandlesHost, limits: RoutingLimits) {
     this.#host = host;
@@ -113,18 +117,20 @@ export class Handles {
 
   /** A message in the short form from neighbour `from`; throws ENTANGLE_ROUTING_MALFORMED (or _WIRE_LIMIT) for bytes no honest node sends. */
   received(from: NodeId, bytes: Uint8Array): void {
-    const record = decodeHandleRecord(bytes, this.#limits);
+    const record = decodeHandleRecord(bytes, this.#limits, this.#record);
+    const { handle, payload } = record;
+    record.payload = NO_PAYLOAD;
     let table = this.#in.get(from);
     if (record.tag === HandleTag.bind) {
       if (table === undefined) this.#in.set(from, (table = new Incoming()));
-      if (record.handle > table.to.length) throw malformed(from, `bound handle ${record.handle} before ${table.to.length}`);
-      table.to[record.handle] = record.to;
-      table.from[record.handle] = record.from;
+      if (handle > table.to.length) throw malformed(from, `bound handle ${handle} before ${table.to.length}`);
+      table.to[handle] = record.to;
+      table.from[handle] = record.from;
       return;
     }
-    const to = table?.to[record.handle];
-    if (table === undefined || to === undefined) throw malformed(from, `used handle ${record.handle}, never bound`);
-    this.#host.accept(from, to, table.from[record.handle]!, record.seq, record.hops, record.payload);
+    const to = table?.to[handle];
+    if (table === undefined || to === undefined) throw malformed(from, `used handle ${handle}, never bound`);
+    this.#host.accept(from, to, table.from[handle]!, record.seq, record.hops, payload);
   }
 
   /** Neighbour `node` is lost for good: both tables go. */

@@ -68,8 +68,20 @@ export class Core {
   readonly local = new Deque<LocalEvent>();
   /** Events for other nodes, handed to the delegate in order. */
   readonly outgoing = new Deque<Outgoing>();
-  /** Ports whose status may have changed, for delegate.portStatusChanged. */
-  readonly changed = new Set<PortId>();
+  /**
+   * Ports whose status may have changed, for delegate.portStatusChanged, oldest first, each once
+   * (Port.changePending). A queue and a flag, not a Set: taking the first of a Set that is added
+   * to and deleted from for every message walks its deleted entries (measured: a tenth of
+   * receiving a small message).
+   */
+  readonly changed = new Deque<PortId>();
+
+  /** `port`'s status may have changed: the delegate is told once the operation is done. */
+  markChanged(port: Port): void {
+    if (port.changePending) return;
+    port.changePending = true;
+    this.changed.push(port.id);
+  }
   readonly introductions = new Deque<Introduction>();
   forwarded = 0;
   readonly dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
@@ -313,7 +325,7 @@ export class Core {
         return;
       }
       port.queue.push(message);
-      this.changed.add(port.id);
+      this.markChanged(port);
       return;
     }
     if (message.hops >= limit) this.closePorts(message.ports);
@@ -335,7 +347,7 @@ export class Core {
     switch (port.state) {
       case 'receiving':
         this.emit(port, port.lane, { type: 'observeClosure', lastSeq: port.nextSend - 1 });
-        this.changed.add(port.id);
+        this.markChanged(port);
         break;
       case 'buffering':
       case 'proxying':

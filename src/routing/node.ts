@@ -150,7 +150,7 @@ export class Node {
   #idle(): boolean {
     const core = this.#core;
     return !core.flushing && core.local.length === 0 && core.outgoing.length === 0 &&
-      core.introductions.length === 0 && core.changed.size === 0;
+      core.introductions.length === 0 && core.changed.length === 0;
   }
 
   /** The next message in sequence order, or undefined. Its `ports` are now local receiving ports
@@ -313,29 +313,31 @@ export class Node {
     core.flushing = true;
     try {
       for (;;) {
-        const local = core.local.shift();
-        if (local !== undefined) {
-          acceptLocal(core, local);
+        // Lengths first: most calls leave one status change and nothing else to hand out.
+        if (core.local.length > 0) {
+          acceptLocal(core, core.local.shift()!);
           continue;
         }
-        const out = core.outgoing.shift();
-        if (out !== undefined) {
+        if (core.outgoing.length > 0) {
+          const out = core.outgoing.shift()!;
           if (!core.isLost(out.node)) {
             core.forwarded++;
             this.#delegate.forwardEvent(out.node, out.event);
           }
           continue;
         }
-        const introduction = core.introductions.shift();
-        if (introduction !== undefined) {
+        if (core.introductions.length > 0) {
+          const introduction = core.introductions.shift()!;
           if (core.ports.has(introduction.port)) this.#delegate.portIntroduced(introduction.from, introduction.port);
           continue;
         }
-        if (core.changed.size > 0) {
-          let id!: PortId;
-          for (id of core.changed) break;
-          core.changed.delete(id);
-          if (core.ports.has(id)) this.#delegate.portStatusChanged(id);
+        if (core.changed.length > 0) {
+          const id = core.changed.shift()!;
+          const port = core.ports.get(id);
+          if (port !== undefined) {
+            port.changePending = false;
+            this.#delegate.portStatusChanged(id);
+          }
           continue;
         }
         return;

@@ -108,6 +108,8 @@ export class Port {
   readonly queue = new Deque<HeldMessage>();
   /** Inside a message (queued here or in transit through this node): not the delegate's to use. */
   inMessage = false;
+  /** Listed in Core.changed, waiting for delegate.portStatusChanged. */
+  changePending = false;
   /** The node that introduced this port, while it counts against that node's limit. */
   introducedBy: NodeId | null = null;
 
