@@ -5,6 +5,7 @@
 import { EntangleError, type EntangleErrorCode } from '../errors.ts';
 import { toHex, writeNodeId, type NodeId } from './node-id.ts';
 import type { LinkMessage } from './resend-buffer.ts';
+import { uninitializedBytes } from '../util/uninitialized.ts';
 
 /** The link protocol version in every hello. A peer with another version is refused (ENTANGLE_LINK_VERSION). */
 export const LINK_VERSION = 1;
@@ -184,7 +185,8 @@ export function dataFrameSize(ack: number, firstSeq: number, count: number, payl
 export function encodeData(
   ack: number, firstSeq: number, messages: readonly LinkMessage[], lengths: readonly number[], from: number, count: number, size: number,
 ): Uint8Array {
-  const out = new Uint8Array(size);
+  // Every byte is written below.
+  const out = uninitializedBytes(size);
   out[0] = FRAME_DATA;
   let pos = writeVarint(out, 1, ack);
   pos = writeVarint(out, pos, firstSeq);
@@ -203,6 +205,8 @@ export function encodeData(
       }
     }
   }
+  // An uninitialized byte must never go out: the size given has to be the size written.
+  if (pos !== size) throw new RangeError(`encodeData: wrote ${pos} bytes for a frame of ${size}.`);
   return out;
 }
 

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { EntangleError } from '../errors.ts';
 import { MAX_FRAME_BYTES } from '../link/limits.ts';
+import { uninitializedBytes } from '../util/uninitialized.ts';
 import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
 export interface SocketTransportOptions {
@@ -301,7 +302,8 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
       if (length > 0) this.#consume(length);
       return frame;
     }
-    const frame = new Uint8Array(length);
+    // Filled from the chunks below, every byte of it.
+    const frame = uninitializedBytes(length);
     let filled = 0;
     let used = 0;
     let head = this.#head;

@@ -3,6 +3,7 @@
 // a chunk, one after the other, never overlapping (msgpackr and Node's Buffer pool do the same):
 // a small message costs no allocation of its own.
 
+import { canSkipZeroing, uninitializedBytes } from '../util/uninitialized.ts';
 import { Tag } from './tags.ts';
 
 /** Size of a fresh chunk; a chunk grown past MAX_KEPT for one big message is not reused. */
@@ -171,7 +172,7 @@ export function writeNumber(x: number): void {
 export function writeBytes(bytes: Uint8Array): void {
   const n = bytes.length;
   if (pos + n > buf.length) {
-    if (n >= UNSAFE_FROM && allocUnsafe !== undefined) growUninitialized(n);
+    if (n >= UNSAFE_FROM && canSkipZeroing) growUninitialized(n);
     else grow(n);
   }
   buf.set(bytes, pos);
@@ -179,11 +180,10 @@ export function writeBytes(bytes: Uint8Array): void {
 }
 
 /**
- * Node's Buffer.allocUnsafeSlow: a new ArrayBuffer of exactly n bytes, not zeroed first. Measured
- * on the 1 MiB Float64Array, the zeroed chunk cost ~20 % of the round trip; v8.serialize does not
- * zero either.
+ * Writes of at least this many bytes grow the chunk without zeroing it first, where the host can
+ * (src/util/uninitialized.ts). Measured on the 1 MiB Float64Array, the zeroed chunk cost ~20 % of
+ * the round trip; v8.serialize does not zero either.
  */
-const allocUnsafe = (globalThis as { Buffer?: { allocUnsafeSlow?: (n: number) => Uint8Array } }).Buffer?.allocUnsafeSlow;
 const UNSAFE_FROM = 64 * 1024;
 
 /**
@@ -194,7 +194,7 @@ const UNSAFE_FROM = 64 * 1024;
 function growUninitialized(n: number): void {
   const used = pos - start;
   const size = used + n + Math.max(used, CHUNK);
-  const next = new Uint8Array((allocUnsafe as (n: number) => Uint8Array)(size).buffer as ArrayBuffer);
+  const next = uninitializedBytes(size);
   next.set(buf.subarray(start, pos));
   next.fill(0, used + n);
   buf = next;

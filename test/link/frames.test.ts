@@ -60,6 +60,8 @@ test('link frames: data, ack, ping and bye round-trip; data messages are views, 
   // A message of pieces is written as the bytes of its pieces, one after the other.
   const pieces = [[Uint8Array.of(1), Uint8Array.of(2, 3)], new Uint8Array(0), [new Uint8Array(100).fill(9), new Uint8Array(0), new Uint8Array(100).fill(9)]];
   assert.deepEqual(encodeData(300, 2 ** 40, pieces, [3, 0, 200], 0, 3, size), bytes);
+  // The frame is allocated without zeroing where the host allows: a size that is not the size written is refused.
+  assert.throws(() => encodeData(300, 2 ** 40, messages, messages.map((m) => m.length), 0, 3, size + 1), RangeError);
   const frame = decodeFrame(bytes);
   assert.ok(frame.type === FRAME_DATA);
   assert.equal(frame.ack, 300);
