@@ -15,10 +15,10 @@ import { EntangleError } from '../errors.ts';
 import {
   decodeHandleRecord, encodeHandleBind, encodeHandleMessage, encodeHandleMessageHeader, HandleRecord, HandleTag, MAX_HANDLES,
 } from '../routing/codec.ts';
-
-const NO_PAYLOAD = new Uint8Array(0);
 import type { NodeId, PortId } from '../routing/ids.ts';
 import type { RoutingLimits } from '../routing/limits.ts';
+
+const NO_PAYLOAD = new Uint8Array(0);
 
 /** Payloads this large go as a piece of their own after the header (one copy less); smaller ones are copied behind it (one array less). */
 const PIECES_FROM = 2 * 1024;
