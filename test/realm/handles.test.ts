@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { RealmNode } from '../../src/realm/realm-node.ts';
 import { decodeHandleRecord, HandleTag } from '../../src/routing/codec.ts';
 import type { MessagePort } from '../../src/spec/message-port.ts';
-import { collect, linkedNodes, next, remotePair, settle, type PortMessageEvent } from './helpers.ts';
+import { collect, link, linkedNodes, next, remotePair, settle, transportsOf, type PortMessageEvent } from './helpers.ts';
 
 /** Every link message `node` sends from now on, with the neighbour it goes to. */
 function watchLinks(node: RealmNode): { to: string; bytes: Uint8Array }[] {
@@ -145,6 +145,31 @@ test('realm: a large message in the short form goes as two pieces (header, then 
   assert.equal(pieces.length, 3, 'the three buffers, not the strings');
   for (const [header, payload] of pieces) assert.ok(header! <= 5 && payload! > 64 * 1024, `${header} + ${payload}`);
   toB.close();
+  a!.close();
+  b!.close();
+});
+
+test('realm: binds and short messages are resent with the rest when a transport drops and comes back within the grace period: nothing lost, in order', async () => {
+  const [a, b] = await linkedNodes(2, { linkLimits: { graceMs: 5_000, heartbeatIntervalMs: 10, heartbeatTimeoutMs: 60 } });
+  const [toB, fromA] = await remotePair(a!, b!);
+  await settle();
+  const sent = watchLinks(a!);
+  const seen = collect(fromA, 300);
+  for (let i = 0; i < 100; i++) toB.postMessage(i);
+  // A second port's first messages (a bind, then short ones) go out while the transport is down.
+  const [other, otherFar] = await remotePair(a!, b!);
+  await settle();
+  const seenOther = collect(otherFar, 50);
+  for (const transport of transportsOf(a!)) transport.sever();
+  for (let i = 100; i < 300; i++) toB.postMessage(i);
+  for (let i = 0; i < 50; i++) other.postMessage(`other ${i}`);
+  await link(a!, b!);
+  assert.deepEqual(await seen, Array.from({ length: 300 }, (_, i) => i));
+  assert.deepEqual(await seenOther, Array.from({ length: 50 }, (_, i) => `other ${i}`));
+  assert.ok(a!.links.stats().resentMessages > 0, 'some were resent on the new transport');
+  const shortForm = sent.filter(({ bytes }) => bytes[0] === HandleTag.message).length;
+  assert.ok(shortForm >= 300, `${shortForm} messages in the short form`);
+  for (const port of [toB, fromA, other, otherFar]) port.close();
   a!.close();
   b!.close();
 });
