@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RealmNode } from '../../src/realm/realm-node.ts';
-import { decodeHandleRecord, HandleTag } from '../../src/routing/codec.ts';
+import { decodeHandleRecord, EventTag, HandleTag, MAX_HANDLES } from '../../src/routing/codec.ts';
 import type { MessagePort } from '../../src/spec/message-port.ts';
 import { collect, link, linkedNodes, next, remotePair, settle, transportsOf, type PortMessageEvent } from './helpers.ts';
 
@@ -172,4 +172,84 @@ test('realm: binds and short messages are resent with the rest when a transport 
   for (const port of [toB, fromA, other, otherFar]) port.close();
   a!.close();
   b!.close();
+});
+
+test('realm: past the last handle to a neighbour (4,096 ports sending at once), messages go as events; a freed handle is used again', async () => {
+  // Each port is opened by an introduction, which a node limits per neighbour to 4,096 by default.
+  const [a, b] = await linkedNodes(2, { routingLimits: { maxIntroducedPorts: 8192 } });
+  const count = MAX_HANDLES + 4;
+  const far: MessagePort[] = [];
+  const arrived = new Promise<void>((resolve) => {
+    b!.addEventListener('connect', (event) => {
+      far.push((event as unknown as PortMessageEvent).ports[0]!);
+      if (far.length === count) resolve();
+    });
+  });
+  const near = Array.from({ length: count }, () => a!.openPort(b!.id));
+  await arrived;
+  await settle(50);
+  const sent = watchLinks(a!);
+  let got = 0;
+  const all = new Promise<void>((resolve) => {
+    for (const port of far) port.onmessage = () => { if (++got === count) resolve(); };
+  });
+  near.forEach((port, i) => port.postMessage(i));
+  await all;
+  assert.equal(a!.handlesInUse, MAX_HANDLES);
+  const binds = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).length;
+  const events = sent.filter(({ bytes }) => bytes[0] === EventTag.userMessage).length;
+  assert.deepEqual([binds, events], [MAX_HANDLES, count - MAX_HANDLES]);
+  // One port closes: the next port to send without a handle takes its handle.
+  const closed = next(far[0]!, 'close');
+  near[0]!.close();
+  await closed;
+  const last = near[count - 1]!;
+  const one = new Promise((resolve) => { far[count - 1]!.onmessage = resolve; });
+  last.postMessage('again');
+  await one;
+  assert.equal(a!.handlesInUse, MAX_HANDLES);
+  // near[0] sent first, so it held handle 0.
+  assert.equal(decodeHandleRecord(sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).at(-1)!.bytes).handle, 0);
+  assert.equal(sent.at(-1)!.bytes[0], HandleTag.message);
+  a!.close();
+  b!.close();
+});
+
+test('realm: a peer that moves to another neighbour and back: a handle on each link in turn, the first given back and bound again; order holds', async () => {
+  const [a, b, c] = await linkedNodes(3);
+  const [toB, fromA] = await remotePair(a!, b!);
+  const [bToC, cFromB] = await remotePair(b!, c!);
+  const [cToB, bFromC] = await remotePair(c!, b!);
+  const received: unknown[] = [];
+  const listen = (port: MessagePort): void => {
+    port.onmessage = ({ data }: PortMessageEvent) => received.push(data);
+  };
+  listen(fromA);
+  toB.postMessage(0);
+  await settle();
+  const sent = watchLinks(a!);
+  fromA.onmessage = null;
+  const arrivedAtC = next(cFromB);
+  cFromB.start();
+  bToC.postMessage('take', [fromA]);
+  const atC = (await arrivedAtC).ports[0]!;
+  listen(atC);
+  // Until the route settles, a's posts go through the proxy left at b (on a's handle to b).
+  await settle(50);
+  for (let i = 1; i <= 50; i++) toB.postMessage(i);
+  await settle(50);
+  atC.onmessage = null;
+  const arrivedBack = next(bFromC);
+  bFromC.start();
+  cToB.postMessage('back', [atC]);
+  const backAtB = (await arrivedBack).ports[0]!;
+  listen(backAtB);
+  for (let i = 51; i <= 100; i++) toB.postMessage(i);
+  await settle(50);
+  assert.deepEqual(received, Array.from({ length: 101 }, (_, i) => i));
+  const binds = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).map(({ to, bytes }) => ({ link: to, handle: decodeHandleRecord(bytes).handle }));
+  assert.deepEqual(binds, [{ link: c!.id, handle: 0 }, { link: b!.id, handle: 0 }]);
+  assert.equal(a!.handlesInUse, 1);
+  for (const port of [toB, backAtB, bToC, cFromB, cToB, bFromC]) port.close();
+  for (const node of [a!, b!, c!]) node.close();
 });
