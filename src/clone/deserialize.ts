@@ -63,12 +63,13 @@ interface Deserialization {
   depth: number;
 }
 
-const FillKind = { Object: 0, Array: 1, Map: 2, Set: 3 } as const;
+const FillKind = { Object: 0, Array: 1, Map: 2, Set: 3, Cause: 4 } as const;
 type FillKind = (typeof FillKind)[keyof typeof FillKind];
 
 /**
  * The deep part of one record, not done yet: `items` are its property records (Object, Array;
- * for an Array the first `dense` are elements 0…dense-1), or its Map entries / Set values.
+ * for an Array the first `dense` are elements 0…dense-1), its Map entries / Set values, or an
+ * Error's cause (one item: a chain of causes nests as deep as any container).
  * `next` is the next to do.
  */
 interface Fill {
@@ -139,6 +140,8 @@ function fillItems(
   for (let index = from; index < items.length; ) {
     if (kind === FillKind.Set) {
       setAdd(target, structuredDeserializeInternal(items[index] as Serialized, deserialization));
+    } else if (kind === FillKind.Cause) {
+      setErrorCause(target as Error, structuredDeserializeInternal(items[index] as Serialized, deserialization));
     } else {
       const property = items[index] as PropertyRecord;
       const value = structuredDeserializeInternal(property[1], deserialization);
@@ -259,7 +262,7 @@ type ErrorRecord = Extract<ObjectRecord, { type: 'Error' }>;
 function deserializeError(record: ErrorRecord, deserialization: Deserialization): Error {
   const error = createError(record.name, record.message, record.stack);
   deserialization.memory.set(record, error);
-  if (record.hasCause) setErrorCause(error, structuredDeserializeInternal(record.cause, deserialization));
+  if (record.hasCause) deserializeDeep(deserialization, error, FillKind.Cause, [record.cause], 0);
   return error;
 }
 

@@ -103,7 +103,9 @@ interface Serialization<S> {
 /**
  * Step 26 for one container, not done yet: the properties of an Object or Array (`keys` is the
  * EnumerableOwnProperties snapshot, the first `dense` of them array indices read by number), or
- * the copied list of a Map or Set (`keys` null), item by item from `next`.
+ * the copied list of a Map or Set (`keys` null), item by item from `next`; or an Error's cause
+ * (`keys` null, `list` the cause alone, `cause` true): a chain of causes nests as deep as any
+ * container, so it goes the same way.
  */
 class Pending<S> {
   next = 0;
@@ -115,6 +117,7 @@ class Pending<S> {
     readonly keys: readonly string[] | null,
     readonly list: unknown[] | null,
     readonly dense: number,
+    readonly cause = false,
   ) {}
 }
 
@@ -190,7 +193,9 @@ function serializeListItems<S>(serialization: Serialization<S>, work: Pending<S>
   const list = work.list as unknown[];
   const depth = serialization.depth;
   for (let index = work.next; index < list.length; ) {
-    sink.listItem(list, index, serializeValue(list[index], serialization));
+    const item = serializeValue(list[index], serialization);
+    if (work.cause) sink.errorCause(work.container, item);
+    else sink.listItem(list, index, item);
     index++;
     if (serialization.depth !== depth) {
       work.next = index;
@@ -455,7 +460,7 @@ function serializeError<S>(value: object, serialization: Serialization<S>): S {
   const serialized = serialization.sink.error(isErrorName(name) ? name : 'Error', message, stack, hasCause);
   // 25.
   serialization.memory.set(value, serialized);
-  if (hasCause) serialization.sink.errorCause(serialized, serializeValue((causeDesc as PropertyDescriptor).value, serialization));
+  if (hasCause) serializeDeep(serialization, new Pending(serialized, null, null, [(causeDesc as PropertyDescriptor).value], 0, true));
   return serialized;
 }
 

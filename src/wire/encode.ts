@@ -256,7 +256,9 @@ class RecordWalk {
       }
       case 'Error': {
         objectIndex.set(record, sink.error(record.name, record.message, record.stack, record.hasCause));
-        if (record.hasCause) this.writeValue(record.cause);
+        // The cause as a list of one (ByteSink writes it right after the error): a chain of
+        // causes nests as deep as any container, so it goes on the explicit stack too.
+        if (record.hasCause) this.push(Work.Values, [record.cause], NO_INDEX, 0, 1);
         return;
       }
       default:

@@ -245,16 +245,23 @@ test('spec 30: getters run depth first: a nested object is finished before its p
   assert.deepEqual(log, ['a', 'a.x', 'a.x.deep', 'a.y', 'b', 'b.0.z']);
 });
 
-test('spec 30: nesting depth is not limited by the call stack (100,000 levels)', () => {
+test('spec 30: nesting depth is not limited by the call stack (100,000 levels, Error causes included)', () => {
   let list: unknown = null;
   let arrays: unknown = [];
   let maps: unknown = new Map();
+  let errors: Error = new Error('root');
   for (let i = 0; i < 100_000; i++) {
     list = { i, next: list };
     arrays = [arrays];
     maps = new Map([['m', maps]]);
+    errors = new TypeError(`e${i}`, { cause: errors });
   }
-  const copy = clone({ list, arrays, maps }) as { list: { i: number; next: unknown }; arrays: unknown[]; maps: Map<string, unknown> };
+  const copy = clone({ list, arrays, maps, errors }) as { list: { i: number; next: unknown }; arrays: unknown[]; maps: Map<string, unknown>; errors: Error };
+  let causeDepth = 0;
+  let error: unknown = copy.errors;
+  for (; error instanceof TypeError; error = (error as Error).cause) causeDepth++;
+  assert.equal(causeDepth, 100_000);
+  assert.ok(error instanceof Error && error.message === 'root' && !('cause' in error));
   let depth = 0;
   for (let node: { next: unknown } | null = copy.list; node !== null; node = node.next as { next: unknown } | null) depth++;
   assert.equal(depth, 100_000);

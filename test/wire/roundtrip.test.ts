@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decode, encode, WIRE_VERSION } from '../../src/wire.ts';
+import { structuredSerializeWithTransfer } from '../../src/clone/index.ts';
+import { decode, encode, encodeWithTransfer, WIRE_VERSION } from '../../src/wire.ts';
 import { cloneDifference } from '../clone/differential-lib.ts';
 
 function assertExact(value: unknown): unknown {
@@ -171,6 +172,22 @@ test('wire: deep nesting beyond the call stack encodes and decodes', () => {
   }
   assert.equal(levels, 20_000);
   assert.equal(d, 'bottom');
+});
+
+test('wire: a chain of 20,000 Error causes encodes (from the value and from records) and decodes; past maxDepth, ENTANGLE_WIRE_LIMIT', () => {
+  let error = new Error('root');
+  for (let i = 0; i < 20_000; i++) error = new RangeError(`e${i}`, { cause: error });
+  const causes = (value: unknown): number => {
+    let n = 0;
+    for (let e = value; e instanceof Error && 'cause' in e; e = e.cause) n++;
+    return n;
+  };
+  for (const bytes of [encode(error), encodeWithTransfer(structuredSerializeWithTransfer(error, []), () => { throw new Error('no platform objects here'); })]) {
+    const copy = decode(bytes, { maxDepth: 30_000 });
+    assert.equal(causes(copy), 20_000);
+    assert.equal((copy as Error).message, 'e19999');
+    assert.throws(() => decode(bytes), (e: unknown) => (e as { code?: string }).code === 'ENTANGLE_WIRE_LIMIT');
+  }
 });
 
 test('wire: functions, symbols and other non-cloneables throw DataCloneError', () => {
