@@ -25,7 +25,6 @@ export class BrowserWebSocketTransport extends NodeTransportBase implements Fram
   readonly #ws: WebSocket;
   #closed = false;
   #error: unknown = undefined;
-  #closeFired = false;
 
   /** `ws` must be open: connect() attaches in its 'open' event, so the server's hello, dispatched after it, is not missed. */
   constructor(ws: WebSocket, options: BrowserWebSocketTransportOptions = {}) {
@@ -73,15 +72,10 @@ export class BrowserWebSocketTransport extends NodeTransportBase implements Fram
 
   readonly #onClose = (event: CloseEvent): void => {
     this.#closed = true;
-    if (this.#closeFired) return;
-    this.#closeFired = true;
+    if (this.closeFired) return;
     this.#ws.removeEventListener('message', this.#onMessage);
     this.#ws.removeEventListener('close', this.#onClose);
-    const error = this.#error ?? closeCodeError('BrowserWebSocketTransport', event.code);
-    const onclose = this.onclose;
-    this.onframe = null;
-    this.onclose = null;
-    onclose?.(error);
+    this.fireClose(this.#error ?? closeCodeError('BrowserWebSocketTransport', event.code));
   };
 
   /** Breaks the transport: stops reading and sending; onclose(error) follows from the WebSocket's 'close'. */

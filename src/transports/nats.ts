@@ -474,10 +474,7 @@ export class NatsTransport extends NodeTransportBase implements FrameTransport {
     this.#pending = [];
     this.#pieces = [];
     this.#host.gone(this, gap);
-    const onclose = this.onclose;
-    this.onframe = null;
-    this.onclose = null;
-    onclose?.(error);
+    this.fireClose(error);
   }
 }
 

@@ -1,7 +1,7 @@
 // What the Node transports (socket.ts, ws.ts, worker-port.ts) share: the interface they add to
 // FrameTransport, their maxFrameBytes option, and the receiving side every one of them has —
-// onframe through a FrameInbox, onclose, the counters and the size check. Nothing in it is Node's:
-// the browser's transports (browser-websocket.ts, post-message.ts) share it too.
+// onframe through a FrameInbox, onclose (fired once), the counters and the size check. Nothing in
+// it is Node's: the browser's transports (browser-websocket.ts, post-message.ts) share it too.
 
 import { EntangleError } from '../errors.ts';
 import { DEFAULT_LINK_LIMITS, MAX_FRAME_BYTES } from '../link/limits.ts';
@@ -36,11 +36,27 @@ export abstract class NodeTransportBase {
   protected readonly inbox: FrameInbox;
 
   readonly #name: string;
+  #closeFired = false;
 
   constructor(transport: string, maxFrameBytes: number | undefined) {
     this.#name = transport;
     this.maxFrameBytes = transportMaxFrameBytes(transport, maxFrameBytes);
     this.inbox = new FrameInbox(this.maxFrameBytes);
+  }
+
+  /** Whether the transport has ended: onclose fired (or is firing). */
+  protected get closeFired(): boolean {
+    return this.#closeFired;
+  }
+
+  /** The transport has ended: onclose once, with `error` (undefined: a clean close); no frame or close after it. */
+  protected fireClose(error: unknown): void {
+    if (this.#closeFired) return;
+    this.#closeFired = true;
+    const onclose = this.onclose;
+    this.onframe = null;
+    this.onclose = null;
+    onclose?.(error);
   }
 
   /** The error to fail with for a received frame (or message) of `length` bytes, or null when it fits maxFrameBytes. */

@@ -28,7 +28,6 @@ export interface PostMessageTransportOptions {
 export class PostMessageTransport extends NodeTransportBase implements FrameTransport {
   readonly #port: NativePort;
   #closed = false;
-  #closeFired = false;
 
   constructor(port: NativePort, options: PostMessageTransportOptions = {}) {
     super('PostMessageTransport', options.maxFrameBytes);
@@ -82,13 +81,6 @@ export class PostMessageTransport extends NodeTransportBase implements FrameTran
     port.removeEventListener('messageerror', this.#onMessageError);
     port.removeEventListener('close', this.#onPortClose);
     port.close();
-    queueMicrotask(() => {
-      if (this.#closeFired) return;
-      this.#closeFired = true;
-      const onclose = this.onclose;
-      this.onframe = null;
-      this.onclose = null;
-      onclose?.(error);
-    });
+    queueMicrotask(() => this.fireClose(error));
   }
 }

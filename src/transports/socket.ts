@@ -68,7 +68,6 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   #closedHere = false;
   /** The peer ended its side at a frame boundary. */
   #peerEnded = false;
-  #closeFired = false;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
   constructor(socket: Duplex, options: SocketTransportOptions = {}) {
@@ -112,7 +111,7 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   close(): void {
     this.#reading = false;
     this.#releaseChunks();
-    if (this.#closedHere || this.#closeFired) return;
+    if (this.#closedHere || this.closeFired) return;
     this.#closedHere = true;
     this.#sendClosed = true;
     this.#end();
@@ -378,16 +377,12 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
     this.#sendClosed = true;
     this.#dropOut();
     this.#releaseChunks();
-    if (this.#closeFired) return;
-    this.#closeFired = true;
+    if (this.closeFired) return;
     let error = this.#error;
     if (error === undefined && !this.#closedHere && !this.#peerEnded) {
       error = new EntangleError('ENTANGLE_LINK_CLOSED', 'SocketTransport: the stream was destroyed before either side ended it.');
     }
-    const onclose = this.onclose;
-    this.onframe = null;
-    this.onclose = null;
-    onclose?.(error);
+    this.fireClose(error);
   };
 
   #failTooLarge(length: number): void {

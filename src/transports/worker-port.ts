@@ -40,7 +40,6 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
   #closing = false;
   /** Why the transport ends, if it broke; the first reason wins. */
   #error: unknown = undefined;
-  #closeFired = false;
 
   constructor(endpoint: Endpoint, options: WorkerPortTransportOptions = {}) {
     super('WorkerPortTransport', options.maxFrameBytes);
@@ -77,7 +76,7 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
    * the link, which sends bye before it closes a transport, not from the transport.
    */
   close(): void {
-    if (this.#closing || this.#closeFired) return;
+    if (this.#closing || this.closeFired) return;
     this.#closing = true;
     this.#sendClosed = true;
     this.#stopListening(false);
@@ -148,7 +147,7 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
   /** Breaks the transport: no more frames either way; onclose(error) follows, asynchronously. */
   #fail(error: EntangleError): void {
     this.#error ??= error;
-    if (this.#closing || this.#closeFired) return;
+    if (this.#closing || this.closeFired) return;
     this.#closing = true;
     this.#sendClosed = true;
     this.#stopListening(false);
@@ -172,11 +171,6 @@ export class WorkerPortTransport extends NodeTransportBase implements NodeFrameT
 
   #fire(error: unknown): void {
     this.#sendClosed = true;
-    if (this.#closeFired) return;
-    this.#closeFired = true;
-    const onclose = this.onclose;
-    this.onframe = null;
-    this.onclose = null;
-    onclose?.(error);
+    this.fireClose(error);
   }
 }

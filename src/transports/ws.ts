@@ -32,7 +32,6 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
   /** We aborted a handshake ourselves: ws's 'error' for it is not a failure. */
   #abortedHere = false;
   #error: unknown = undefined;
-  #closeFired = false;
   /** ref()/unref() asked for before there was a socket (a client still connecting). */
   #wantRef: boolean | null = null;
 
@@ -74,7 +73,7 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
   /** Graceful: queued frames are written, then a close with 1000; onclose follows when the closing handshake ends. */
   close(): void {
     this.#reading = false;
-    if (this.#closedHere || this.#closeFired) return;
+    if (this.#closedHere || this.closeFired) return;
     this.#closedHere = true;
     this.#sendClosed = true;
     const ws = this.#ws;
@@ -123,7 +122,7 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
     const queue = this.#queue ?? [];
     this.#queue = null;
     if (this.#wantRef !== null) this.#setRef(this.#wantRef);
-    if (this.#closeFired) return;
+    if (this.closeFired) return;
     for (const frame of queue) this.#write(frame);
     if (this.#closedHere && this.#ws.readyState === OPEN) this.#ws.close(NORMAL);
   };
@@ -164,14 +163,9 @@ export class WebSocketTransport extends NodeTransportBase implements NodeFrameTr
     this.#reading = false;
     this.#sendClosed = true;
     this.#queue = null;
-    if (this.#closeFired) return;
-    this.#closeFired = true;
+    if (this.closeFired) return;
     // A handshake we aborted ourselves ends cleanly, unless the peer said 1009.
-    const error = this.#error ?? (this.#abortedHere && code !== MESSAGE_TOO_BIG ? undefined : closeCodeError('WebSocketTransport', code));
-    const onclose = this.onclose;
-    this.onframe = null;
-    this.onclose = null;
-    onclose?.(error);
+    this.fireClose(this.#error ?? (this.#abortedHere && code !== MESSAGE_TOO_BIG ? undefined : closeCodeError('WebSocketTransport', code)));
   };
 
   /** Breaks the transport: stops reading and sending, closes the WebSocket with `code`; onclose(error) follows from its 'close'. */
