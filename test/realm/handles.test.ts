@@ -22,6 +22,32 @@ function watchLinks(node: RealmNode): { to: string; bytes: Uint8Array }[] {
 
 const tags = (sent: { bytes: Uint8Array }[]): number[] => sent.map(({ bytes }) => bytes[0]!);
 
+/** Three linked nodes: a's port toB, its peer fromA on b, and pairs b → c and c → b to move fromA with. */
+async function movingPeer(): Promise<{
+  a: RealmNode; b: RealmNode; c: RealmNode; toB: MessagePort; fromA: MessagePort;
+  bToC: MessagePort; cFromB: MessagePort; cToB: MessagePort; bFromC: MessagePort;
+}> {
+  const [a, b, c] = (await linkedNodes(3)) as [RealmNode, RealmNode, RealmNode];
+  const [toB, fromA] = await remotePair(a, b);
+  const [bToC, cFromB] = await remotePair(b, c);
+  const [cToB, bFromC] = await remotePair(c, b);
+  return { a, b, c, toB, fromA, bToC, cFromB, cToB, bFromC };
+}
+
+/** Sends `port` through `through` and resolves with it as `at` (started here) receives it. */
+async function carry(port: MessagePort, through: MessagePort, at: MessagePort): Promise<MessagePort> {
+  const arrived = next(at);
+  at.start();
+  through.postMessage('carry', [port]);
+  return (await arrived).ports[0]!;
+}
+
+/** What the ports listened to receive, in one list (a port stops being heard when it moves on). */
+function collector(): { received: unknown[]; listen(port: MessagePort): void } {
+  const received: unknown[] = [];
+  return { received, listen: (port) => { port.onmessage = ({ data }: PortMessageEvent) => received.push(data); } };
+}
+
 test('realm: the steady state goes in the short form — one bind, then each message names its ports by a handle (a few bytes, not two 16-byte ids)', async () => {
   const [a, b] = await linkedNodes(2);
   const [toB, fromA] = await remotePair(a!, b!);
@@ -47,34 +73,20 @@ test('realm: the steady state goes in the short form — one bind, then each mes
 });
 
 test('realm: a peer that moves away and back to the same node gets the handle bound again to its new port; order holds throughout', async () => {
-  const [a, b, c] = await linkedNodes(3);
-  const [toB, fromA] = await remotePair(a!, b!);
-  const [bToC, cFromB] = await remotePair(b!, c!);
-  const [cToB, bFromC] = await remotePair(c!, b!);
-  const before = watchLinks(a!);
-  const received: unknown[] = [];
-  let listening: MessagePort = fromA;
-  const listen = (port: MessagePort): void => {
-    listening = port;
-    port.onmessage = ({ data }: PortMessageEvent) => received.push(data);
-  };
+  const { a, b, c, toB, fromA, bToC, cFromB, cToB, bFromC } = await movingPeer();
+  const before = watchLinks(a);
+  const { received, listen } = collector();
   listen(fromA);
   toB.postMessage(0);
   await settle();
   const firstBind = before.map(({ bytes }) => bytes).filter((bytes) => bytes[0] === HandleTag.bind).map((bytes) => decodeHandleRecord(bytes))[0];
   assert.ok(firstBind !== undefined);
-  const sent = watchLinks(a!);
+  const sent = watchLinks(a);
   // b's end goes to c and straight back to b while a stays silent: a's next post finds its
   // handle naming the port that left.
   fromA.onmessage = null;
-  const arrivedAtC = next(cFromB);
-  cFromB.start();
-  bToC.postMessage('take', [fromA]);
-  const atC = (await arrivedAtC).ports[0]!;
-  const arrivedBack = next(bFromC);
-  bFromC.start();
-  cToB.postMessage('back', [atC]);
-  const backAtB = (await arrivedBack).ports[0]!;
+  const atC = await carry(fromA, bToC, cFromB);
+  const backAtB = await carry(atC, cToB, bFromC);
   listen(backAtB);
   for (let i = 1; i <= 100; i++) toB.postMessage(i);
   await settle(50);
@@ -82,13 +94,13 @@ test('realm: a peer that moves away and back to the same node gets the handle bo
   const binds = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).map(({ to, bytes }) => ({ link: to, ...decodeHandleRecord(bytes) }));
   // The first bind went before the watch; the one after names the new port with the same handle, on the same link.
   assert.equal(binds.length, 1);
-  assert.equal(binds[0]!.link, b!.id);
+  assert.equal(binds[0]!.link, b.id);
   assert.equal(binds[0]!.handle, 0);
   assert.notEqual(binds[0]!.to, firstBind!.to, 'bound to the port that came back');
   assert.equal(binds[0]!.from, firstBind!.from);
-  assert.equal(a!.handlesInUse, 1);
-  for (const port of [toB, listening, bToC, cFromB, cToB, bFromC]) port.close();
-  for (const node of [a!, b!, c!]) node.close();
+  assert.equal(a.handlesInUse, 1);
+  for (const port of [toB, backAtB, bToC, cFromB, cToB, bFromC]) port.close();
+  for (const node of [a, b, c]) node.close();
 });
 
 test('realm: every port to a neighbour gets its own handle; closed ones are reused', async () => {
@@ -216,40 +228,28 @@ test('realm: past the last handle to a neighbour (4,096 ports sending at once), 
 });
 
 test('realm: a peer that moves to another neighbour and back: a handle on each link in turn, the first given back and bound again; order holds', async () => {
-  const [a, b, c] = await linkedNodes(3);
-  const [toB, fromA] = await remotePair(a!, b!);
-  const [bToC, cFromB] = await remotePair(b!, c!);
-  const [cToB, bFromC] = await remotePair(c!, b!);
-  const received: unknown[] = [];
-  const listen = (port: MessagePort): void => {
-    port.onmessage = ({ data }: PortMessageEvent) => received.push(data);
-  };
+  const { a, b, c, toB, fromA, bToC, cFromB, cToB, bFromC } = await movingPeer();
+  const { received, listen } = collector();
   listen(fromA);
   toB.postMessage(0);
   await settle();
-  const sent = watchLinks(a!);
+  const sent = watchLinks(a);
   fromA.onmessage = null;
-  const arrivedAtC = next(cFromB);
-  cFromB.start();
-  bToC.postMessage('take', [fromA]);
-  const atC = (await arrivedAtC).ports[0]!;
+  const atC = await carry(fromA, bToC, cFromB);
   listen(atC);
   // Until the route settles, a's posts go through the proxy left at b (on a's handle to b).
   await settle(50);
   for (let i = 1; i <= 50; i++) toB.postMessage(i);
   await settle(50);
   atC.onmessage = null;
-  const arrivedBack = next(bFromC);
-  bFromC.start();
-  cToB.postMessage('back', [atC]);
-  const backAtB = (await arrivedBack).ports[0]!;
+  const backAtB = await carry(atC, cToB, bFromC);
   listen(backAtB);
   for (let i = 51; i <= 100; i++) toB.postMessage(i);
   await settle(50);
   assert.deepEqual(received, Array.from({ length: 101 }, (_, i) => i));
   const binds = sent.filter(({ bytes }) => bytes[0] === HandleTag.bind).map(({ to, bytes }) => ({ link: to, handle: decodeHandleRecord(bytes).handle }));
-  assert.deepEqual(binds, [{ link: c!.id, handle: 0 }, { link: b!.id, handle: 0 }]);
-  assert.equal(a!.handlesInUse, 1);
+  assert.deepEqual(binds, [{ link: c.id, handle: 0 }, { link: b.id, handle: 0 }]);
+  assert.equal(a.handlesInUse, 1);
   for (const port of [toB, backAtB, bToC, cFromB, cToB, bFromC]) port.close();
-  for (const node of [a!, b!, c!]) node.close();
+  for (const node of [a, b, c]) node.close();
 });
