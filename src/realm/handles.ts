@@ -33,10 +33,16 @@ export interface HandlesHost {
   accept(from: NodeId, to: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): void;
 }
 
-/** The handles this node chose for its ports' messages to one neighbour. */
+/** A sending port's handle: on the link to `node`, naming the pair (`to`, the port). */
+interface Binding {
+  readonly node: NodeId;
+  readonly table: Outgoing;
+  readonly handle: number;
+  to: PortId;
+}
+
+/** The handles this node took on the link to one neighbour. */
 class Outgoing {
-  /** By sending port: its handle and the port it names as the receiver. */
-  readonly byPort = new Map<PortId, { readonly handle: number; to: PortId }>();
   /** Handles given back (their port closed or moved on), reused before new ones. */
   readonly free: number[] = [];
   next = 0;
@@ -58,8 +64,8 @@ export class Handles {
   readonly #host: HandlesHost;
   readonly #limits: RoutingLimits;
   readonly #out = new Map<NodeId, Outgoing>();
-  /** The neighbour each sending port has a handle with. */
-  readonly #portNode = new Map<PortId, NodeId>();
+  /** Each sending port's handle (one lookup per message). */
+  readonly #bindings = new Map<PortId, Binding>();
   readonly #in = new Map<NodeId, Incoming>();
   /** Filled by each received message in turn (read out before anything is called). */
   readonly #record = new HandleRecord();
@@ -82,16 +88,16 @@ export class Handles {
    */
   send(node: NodeId, toPort: PortId, fromPort: PortId, seq: number, hops: number, payload: Uint8Array): number {
     const host = this.#host;
-    let binding = this.#portNode.get(fromPort) === node ? this.#out.get(node)?.byPort.get(fromPort) : undefined;
-    if (binding === undefined) {
+    let binding = this.#bindings.get(fromPort);
+    if (binding === undefined || binding.node !== node) {
+      // New, or the peer moved to another neighbour: a handle on that link.
       this.release(fromPort);
       let table = this.#out.get(node);
       if (table === undefined) this.#out.set(node, (table = new Outgoing()));
       const handle = table.take();
       if (handle < 0) return -1;
-      binding = { handle, to: toPort };
-      table.byPort.set(fromPort, binding);
-      this.#portNode.set(fromPort, node);
+      binding = { node, table, handle, to: toPort };
+      this.#bindings.set(fromPort, binding);
       host.sendLinked(node, encodeHandleBind(handle, toPort, fromPort));
     } else if (binding.to !== toPort) {
       // The peer moved to another port of the same neighbour: the handle now names that one.
@@ -105,14 +111,10 @@ export class Handles {
 
   /** `fromPort` sends no more from here (closed, or moved to another node): its handle is free. */
   release(fromPort: PortId): void {
-    const node = this.#portNode.get(fromPort);
-    if (node === undefined) return;
-    this.#portNode.delete(fromPort);
-    const table = this.#out.get(node);
-    const binding = table?.byPort.get(fromPort);
-    if (table === undefined || binding === undefined) return;
-    table.byPort.delete(fromPort);
-    table.free.push(binding.handle);
+    const binding = this.#bindings.get(fromPort);
+    if (binding === undefined) return;
+    this.#bindings.delete(fromPort);
+    binding.table.free.push(binding.handle);
   }
 
   /** A message in the short form from neighbour `from`; throws ENTANGLE_ROUTING_MALFORMED (or _WIRE_LIMIT) for bytes no honest node sends. */
@@ -136,15 +138,13 @@ export class Handles {
   /** Neighbour `node` is lost for good: both tables go. */
   lost(node: NodeId): void {
     this.#in.delete(node);
-    const table = this.#out.get(node);
-    if (table === undefined) return;
-    this.#out.delete(node);
-    for (const port of table.byPort.keys()) this.#portNode.delete(port);
+    if (!this.#out.delete(node)) return;
+    for (const [port, binding] of this.#bindings) if (binding.node === node) this.#bindings.delete(port);
   }
 
   /** Handles this node's ports hold (for leak checks: 0 once no port sends to another node). */
   get sending(): number {
-    return this.#portNode.size;
+    return this.#bindings.size;
   }
 }
 
