@@ -210,6 +210,55 @@ export function encodeData(
   return out;
 }
 
+/**
+ * The DATA frame `encodeData` returns, as pieces to be written one after the other: every piece
+ * of a message with `gatherFrom` bytes or more as it is (never copied), everything between two
+ * such pieces as a view into one buffer holding all the rest. For a transport that writes pieces
+ * without joining them (a socket's writev): a burst of large messages then costs no frame-sized
+ * allocation and copy.
+ */
+export function encodeDataPieces(
+  ack: number, firstSeq: number, messages: readonly LinkMessage[], lengths: readonly number[], from: number, count: number, size: number,
+  gatherFrom: number,
+): Uint8Array[] {
+  let kept = 0;
+  for (let i = from; i < from + count; i++) {
+    const message = messages[i]!;
+    if (message instanceof Uint8Array) {
+      if (message.length >= gatherFrom) kept += message.length;
+    } else {
+      for (let k = 0; k < message.length; k++) if (message[k]!.length >= gatherFrom) kept += message[k]!.length;
+    }
+  }
+  // Every byte of the rest is written below.
+  const rest = uninitializedBytes(size - kept);
+  const pieces: Uint8Array[] = [];
+  let runStart = 0;
+  rest[0] = FRAME_DATA;
+  let pos = writeVarint(rest, 1, ack);
+  pos = writeVarint(rest, pos, firstSeq);
+  pos = writeVarint(rest, pos, count);
+  const put = (piece: Uint8Array): void => {
+    if (piece.length < gatherFrom) {
+      rest.set(piece, pos);
+      pos += piece.length;
+      return;
+    }
+    if (pos > runStart) pieces.push(rest.subarray(runStart, pos));
+    pieces.push(piece);
+    runStart = pos;
+  };
+  for (let i = from; i < from + count; i++) {
+    const message = messages[i]!;
+    pos = writeVarint(rest, pos, lengths[i]!);
+    if (message instanceof Uint8Array) put(message);
+    else for (let k = 0; k < message.length; k++) put(message[k]!);
+  }
+  if (pos !== size - kept) throw new RangeError(`encodeDataPieces: wrote ${pos + kept} bytes for a frame of ${size}.`);
+  if (pos > runStart) pieces.push(rest.subarray(runStart, pos));
+  return pieces;
+}
+
 export function encodeAck(ack: number): Uint8Array {
   const out = new Uint8Array(1 + varintLength(ack));
   out[0] = FRAME_ACK;

@@ -6,7 +6,7 @@ import { EntangleError } from '../errors.ts';
 import type { Clock, Timer, TimerSet } from './clock.ts';
 import {
   byeCode, DATA_OVERHEAD, dataFrameSize, decodeFrame, encodeAck, encodeBye, encodeData, encodePing,
-  FRAME_ACK, FRAME_BYE, FRAME_DATA, FRAME_HELLO, FRAME_PING, FRAME_PROOF, linkError, varintLength,
+  encodeDataPieces, FRAME_ACK, FRAME_BYE, FRAME_DATA, FRAME_HELLO, FRAME_PING, FRAME_PROOF, linkError, varintLength,
   type DataFrame, type Frame,
 } from './frames.ts';
 import type { LinkLimits } from './limits.ts';
@@ -21,6 +21,13 @@ import type { FrameTransport } from './transport.ts';
  * keeps instead of copying the message out (src/routing/codec.ts).
  */
 const BATCH_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * Messages of at least this many bytes go to a transport that writes pieces (sendPieces) as they
+ * are, not copied into the frame: a burst of 64 KiB messages then costs no frame-sized buffer on
+ * the sending side, and far fewer full garbage collections (docs/benchmarks.md, run K).
+ */
+const GATHER_FROM = 8 * 1024;
 
 /** Received bytes after which an ack goes out at the end of the turn instead of after ackDelayMs: a fast producer's bufferedAmount then falls in steps of at most this much. */
 const ACK_NOW_BYTES = 64 * 1024;
@@ -243,14 +250,18 @@ export class Link {
     if (this.state === 'attached') this.#heartbeat = host.timers.set(() => this.#tick(), host.limits.heartbeatIntervalMs);
   }
 
-  #write(frame: Uint8Array): void {
+  /** Sends a frame, or the pieces of one (`size` bytes) to a transport that has sendPieces. */
+  #write(frame: Uint8Array): void;
+  #write(pieces: readonly Uint8Array[], size: number): void;
+  #write(frame: Uint8Array | readonly Uint8Array[], size = 0): void {
     const transport = this.#transport!;
     const counters = this.#host.counters;
     counters.framesSent++;
-    counters.bytesSent += frame.length;
+    counters.bytesSent += frame instanceof Uint8Array ? frame.length : size;
     this.#lastSent = this.#host.clock.now();
     try {
-      transport.send(frame);
+      if (frame instanceof Uint8Array) transport.send(frame);
+      else transport.sendPieces!(frame, size);
     } catch (cause) {
       this.#detach(new EntangleError('ENTANGLE_LINK_CLOSED', 'The transport failed to send.', { cause }));
     }
@@ -265,17 +276,23 @@ export class Link {
       const { items, lengths, index } = this.#resend.view(first);
       let count = 0;
       let payload = 0;
+      let gather = false;
       while (first + count <= last) {
         const length = lengths[index + count]!;
         const entry = varintLength(length) + length;
         if (count > 0 && dataFrameSize(ack, first, count + 1, payload + entry) > batchLimit) break;
         count++;
         payload += entry;
+        if (length >= GATHER_FROM) gather = true;
       }
-      const frame = encodeData(ack, first, items, lengths, index, count, dataFrameSize(ack, first, count, payload));
+      const size = dataFrameSize(ack, first, count, payload);
       this.#sentUpTo += count;
       this.#ackSent();
-      this.#write(frame);
+      if (gather && this.#transport!.sendPieces !== undefined) {
+        this.#write(encodeDataPieces(ack, first, items, lengths, index, count, size, GATHER_FROM), size);
+      } else {
+        this.#write(encodeData(ack, first, items, lengths, index, count, size));
+      }
     }
   }
 

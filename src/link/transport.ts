@@ -9,6 +9,11 @@
 export interface FrameTransport {
   /** Queue one frame. May copy, keep or transfer (detach) the bytes: the link never reads or writes a frame after sending it. Frames sent after close are dropped. */
   send(frame: Uint8Array): void;
+  /**
+   * Optional: queue one frame given as its pieces in order (`length` bytes in all), for a
+   * transport that can write them without joining them first. Same rules as `send`.
+   */
+  sendPieces?(pieces: readonly Uint8Array[], length: number): void;
   /** Close both directions; frames already sent should still be delivered (a graceful close), and `onclose` follows on both sides. */
   close(): void;
   /** One whole frame from the other end. The bytes are the link's from now on: the transport must not reuse them. */

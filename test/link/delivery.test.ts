@@ -114,6 +114,45 @@ test('link pieces: a message sent as pieces arrives as their bytes, one message,
   await assertNoLeaks(clock, [a, b]);
 });
 
+test('link pieces: to a transport with sendPieces, a burst with messages of 8 KiB or more goes as pieces (their large pieces as they are); smaller bursts as one frame', async () => {
+  const clock = new ManualClock();
+  const a = makeNode(clock);
+  const b = makeNode(clock);
+  const { ta } = await connect(clock, a, b);
+  const gathered: Uint8Array[][] = [];
+  let wholeData = 0;
+  const send = ta.send.bind(ta);
+  ta.send = (frame) => {
+    if (frame[0] === FRAME_DATA) wholeData++;
+    send(frame);
+  };
+  ta.sendPieces = (pieces, length) => {
+    assert.equal(pieces.reduce((n, piece) => n + piece.length, 0), length);
+    gathered.push([...pieces]);
+    send(new Uint8Array(Buffer.concat(pieces)));
+  };
+  const big = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
+  a.links.send(b.id, numbered(0));
+  a.links.sendPieces(b.id, [Uint8Array.of(1, 2), big]);
+  a.links.send(b.id, big);
+  a.links.send(b.id, numbered(3));
+  await settle(clock, [a, b]);
+  assert.equal(gathered.length, 1);
+  assert.equal(gathered[0]!.filter((piece) => piece === big).length, 2, 'the 64 KiB piece and message are not copied');
+  for (let i = 0; i < 10; i++) a.links.send(b.id, numbered(4 + i, 100));
+  await settle(clock, [a, b]);
+  assert.equal(gathered.length, 1);
+  assert.equal(wholeData, 1, 'small messages: one joined frame');
+  const got = b.received.get(a.id)!;
+  assert.equal(got.length, 14);
+  assert.deepEqual(got[1], Uint8Array.of(1, 2, ...big));
+  assert.deepEqual(got[2], big);
+  assert.deepEqual(got.filter((_, i) => i !== 1 && i !== 2).map(numberOf), [0, ...Array.from({ length: 11 }, (_, i) => 3 + i)]);
+  await advance(clock, 50, [a, b]);
+  assert.equal(a.links.unackedBytes(b.id), 0);
+  await assertNoLeaks(clock, [a, b]);
+});
+
 test('link acks: piggybacked on data when there is some, standalone after ackDelayMs when not', async () => {
   const clock = new ManualClock();
   const limits = { ackDelayMs: 10 };

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { EntangleError } from '../../src/errors.ts';
 import {
-  byeCode, byeReason, DATA_OVERHEAD, dataFrameSize, decodeFrame, encodeAck, encodeBye, encodeData, encodeHello, encodePing,
+  byeCode, byeReason, DATA_OVERHEAD, dataFrameSize, decodeFrame, encodeAck, encodeBye, encodeData, encodeDataPieces, encodeHello, encodePing,
   encodeProof, encodeProofBody, FRAME_ACK, FRAME_BYE, FRAME_DATA, FRAME_HELLO, FRAME_PING, FRAME_PROOF, HELLO_BYTES,
   HELLO_FLAG_TOKEN, LINK_VERSION, NO_SESSION, PROOF_BODY_BYTES, varintLength,
 } from '../../src/link/frames.ts';
@@ -72,6 +72,25 @@ test('link frames: data, ack, ping and bye round-trip; data messages are views, 
   assert.deepEqual(decodeFrame(encodeAck(Number.MAX_SAFE_INTEGER)), { type: FRAME_ACK, ack: Number.MAX_SAFE_INTEGER });
   assert.deepEqual(decodeFrame(encodePing()), { type: FRAME_PING });
   assert.deepEqual(decodeFrame(encodeBye('ENTANGLE_LINK_AUTH')), { type: FRAME_BYE, reason: byeReason('ENTANGLE_LINK_AUTH') });
+});
+
+test('link frames: a DATA frame as pieces is the same bytes; pieces of gatherFrom bytes or more are passed as they are, the rest copied', () => {
+  const big = new Uint8Array(5000).fill(7);
+  const bigAlone = new Uint8Array(6000).fill(8);
+  const messages = [[Uint8Array.of(1, 2), big, new Uint8Array(0), Uint8Array.of(3)], Uint8Array.of(4), bigAlone, [big], new Uint8Array(0), [Uint8Array.of(5), new Uint8Array(4999).fill(6)]];
+  const lengths = [5003, 1, 6000, 5000, 0, 5000];
+  const payload = lengths.reduce((n, length) => n + varintLength(length) + length, 0);
+  // From the second message on: `from` is honoured.
+  const size = dataFrameSize(9, 70, 5, payload - varintLength(5003) - 5003);
+  const whole = encodeData(9, 70, messages, lengths, 1, 5, size);
+  const pieces = encodeDataPieces(9, 70, messages, lengths, 1, 5, size, 5000);
+  assert.deepEqual(Buffer.concat(pieces), Buffer.from(whole));
+  assert.equal(pieces.filter((piece) => piece === big || piece === bigAlone).length, 2, 'both large pieces as they are');
+  assert.equal(pieces.length, 5, 'header+4 | bigAlone | 5000 varint | big | the rest, with the 4999-byte piece copied');
+  const first = encodeDataPieces(9, 70, messages, lengths, 0, 1, dataFrameSize(9, 70, 1, varintLength(5003) + 5003), 5000);
+  assert.deepEqual(first.map((piece) => piece.length), [1 + 1 + 1 + 1 + 2 + 2, 5000, 1]);
+  assert.throws(() => encodeDataPieces(9, 70, messages, lengths, 1, 5, size + 1, 5000), RangeError);
+  assert.throws(() => encodeDataPieces(9, 70, messages, lengths, 1, 5, size - 1, 5000), RangeError);
 });
 
 test('link frames: bye reasons map to codes and back; unknown reasons read as a plain close', () => {

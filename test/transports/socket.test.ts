@@ -94,6 +94,24 @@ for (const kind of ['unix', 'tcp', 'tls'] as const) {
     await checkFrames(await transportPair(t, kind));
   });
 
+  test(`socket (${kind}): frames sent as pieces (sendPieces: large pieces written as they are) arrive whole, in order with frames sent whole`, { skip }, async (t) => {
+    const { a, b } = await transportPair(t, kind);
+    const atB = record(b);
+    const frames = [frameOf(0, 70_000), frameOf(1, 10), frameOf(2, 200_000), frameOf(3, 0), frameOf(4, 5000), frameOf(5, 3)];
+    /** Frame `i` cut at `cuts` (offsets into it). */
+    const cut = (i: number, cuts: number[]): Uint8Array[] => [0, ...cuts].map((from, k) => frames[i]!.subarray(from, k < cuts.length ? cuts[k] : undefined));
+    a.sendPieces!(cut(0, [3, 3, 65_000]), 70_000);
+    a.send(frames[1]!);
+    a.sendPieces!(cut(2, [100, 4196, 150_000]), 200_000);
+    a.sendPieces!([], 0);
+    a.sendPieces!(cut(4, [1, 4095]), 5000);
+    a.sendPieces!(cut(5, [1]), 3);
+    await waitFor(() => atB.frames.length >= frames.length, 'every frame');
+    frames.forEach((frame, i) => assertFrame(atB.frames[i], i, frame.length));
+    assert.equal(atB.frames.length, frames.length);
+    assert.equal(a.stats.bytesSent, 275_013);
+  });
+
   test(`socket (${kind}): close() is graceful — frames sent before it arrive, then both ends see onclose(undefined)`, { skip }, async (t) => {
     await checkGracefulClose(await transportPair(t, kind));
   });
