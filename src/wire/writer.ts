@@ -16,6 +16,14 @@ let view = new DataView(buf.buffer);
 let pos = 0;
 let start = 0;
 let writing = false;
+/** The chunk a large write moved the message out of (growUninitialized), and where it is free from: later messages go on in it. */
+let spare: Spare | null = null;
+
+interface Spare {
+  readonly buf: Uint8Array<ArrayBuffer>;
+  readonly view: DataView<ArrayBuffer>;
+  readonly pos: number;
+}
 
 const encoder = new TextEncoder();
 const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
@@ -40,6 +48,7 @@ export function finish(): Uint8Array {
   writing = false;
   const out = buf.subarray(start, pos);
   start = pos;
+  if (spare !== null) backToSpare();
   return out;
 }
 
@@ -52,6 +61,14 @@ export function written(): number {
 export function abort(): void {
   writing = false;
   pos = start;
+  if (spare !== null) backToSpare();
+}
+
+/** After a message that a large write moved to a buffer of its own: back to the chunk it left, unless that buffer has room for more. */
+function backToSpare(): void {
+  if (buf.length - pos < 1024) ({ buf, view, pos } = spare!);
+  start = pos;
+  spare = null;
 }
 
 /** What a nested encode (a getter that encodes while its object is being encoded) must put back. */
@@ -60,19 +77,21 @@ export interface SuspendedWriter {
   readonly view: DataView<ArrayBuffer>;
   readonly pos: number;
   readonly start: number;
+  readonly spare: Spare | null;
 }
 
 /** Sets the message being written aside, for a nested one to be written in a chunk of its own. */
 export function suspend(): SuspendedWriter {
-  const saved = { buf, view, pos, start };
+  const saved = { buf, view, pos, start, spare };
   writing = false;
+  spare = null;
   newChunk(CHUNK);
   return saved;
 }
 
 /** Goes back to the message set aside (the nested one has finished or aborted). */
 export function resume(saved: SuspendedWriter): void {
-  ({ buf, view, pos, start } = saved);
+  ({ buf, view, pos, start, spare } = saved);
   writing = true;
 }
 
@@ -187,21 +206,27 @@ export function writeBytes(bytes: Uint8Array): void {
 const UNSAFE_FROM = 64 * 1024;
 
 /**
- * grow() for a write of `n` bytes that follows at once: the new chunk's bytes are the message so
- * far, then those n, then a zeroed tail, so no byte of it (reachable through a result's `buffer`)
- * is left uninitialized.
+ * grow() for a write of `n` bytes that follows at once: the message moves to a buffer of its own
+ * holding the message so far, then those n, then a zeroed tail (room for what follows, as much
+ * again as was used), so no byte of it (reachable through a result's `buffer`) is left
+ * uninitialized. The chunk it leaves is kept for the messages after it (backToSpare): a 64 KiB
+ * message costs 64 KiB and a little, not a 16 KiB chunk more.
  */
 function growUninitialized(n: number): void {
   const used = pos - start;
-  const size = used + n + Math.max(used, CHUNK);
+  const size = used + n + Math.max(used, LARGE_TAIL);
   const next = uninitializedBytes(size);
   next.set(buf.subarray(start, pos));
   next.fill(0, used + n);
+  spare ??= { buf, view, pos: start };
   buf = next;
   view = new DataView(buf.buffer);
   pos = used;
   start = 0;
 }
+
+/** The least room left after a large write, for the rest of its message. */
+const LARGE_TAIL = 256;
 
 /** A BigInt value: sign in the tag, then the magnitude's bytes, little-endian, via hex (linear for any size). */
 export function writeBigInt(value: bigint): void {

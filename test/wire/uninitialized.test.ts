@@ -25,3 +25,28 @@ test('uninitializedBytes: decoded buffers of every size own exactly their bytes'
     assert.deepEqual(new Uint8Array(decoded), source);
   }
 });
+
+test('wire writer: a large buffer moves its message to bytes of its own of about its size; the messages after it go on in the chunk it left, and none overwrites another', () => {
+  const big = new Uint8Array(100_000).map((_, i) => (i * 13) & 0xff);
+  const before = encode({ n: 1 });
+  const messages: Uint8Array[] = [];
+  const values: unknown[] = [];
+  for (let i = 0; i < 6; i++) {
+    const value = i % 2 === 0 ? { i, data: big.buffer } : { i, text: 'small' };
+    values.push(value);
+    messages.push(encode(value));
+  }
+  for (let i = 0; i < 6; i += 2) {
+    const buffer = messages[i]!.buffer;
+    assert.ok(buffer.byteLength < 100_000 + 2048, `message ${i}: a buffer of ${buffer.byteLength} bytes for ~100,000`);
+    // The tail past the message is zeroed, not left over from earlier memory.
+    assert.ok(new Uint8Array(buffer, messages[i]!.byteOffset + messages[i]!.length).every((b) => b === 0));
+  }
+  assert.equal(messages[1]!.buffer, before.buffer, 'the small message after a large one is in the chunk the large one left');
+  assert.equal(messages[3]!.buffer, before.buffer);
+  assert.deepEqual(decode(before), { n: 1 });
+  messages.forEach((bytes, i) => assert.deepEqual(decode(bytes), values[i]));
+  // Two large buffers in one message: one buffer grown once more, the message whole.
+  const two = { a: big.buffer, b: big.slice(0, 50_000).buffer, c: 'after' };
+  assert.deepEqual(decode(encode(two)), two);
+});
