@@ -93,14 +93,20 @@ function dial(endpoint: Endpoint, options: ConnectOptions, maxFrameBytes: number
       ws.once('unexpected-response', (_request, response) => fail(new Error(`HTTP ${response.statusCode} instead of a WebSocket`)));
       return;
     }
-    let socket: Socket;
-    if (endpoint.scheme === 'unix') socket = netConnect({ path: endpoint.path });
-    else if (endpoint.scheme === 'tcp') socket = netConnect({ host: endpoint.host, port: endpoint.port });
-    else socket = tlsConnect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...options.tls });
+    let socket!: Socket;
+    let transport: SocketTransport;
+    if (endpoint.scheme === 'tls') {
+      socket = tlsConnect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...options.tls });
+      transport = new SocketTransport(socket, { maxFrameBytes });
+    } else {
+      // A socket we make reads through `onread`: frames straight into their own bytes.
+      const where = endpoint.scheme === 'unix' ? { path: endpoint.path } : { host: endpoint.host, port: endpoint.port };
+      transport = new SocketTransport((onread) => (socket = netConnect({ ...where, onread })), { maxFrameBytes });
+    }
     abort = () => socket.destroy();
     socket.once(endpoint.scheme === 'tls' ? 'secureConnect' : 'connect', () => {
       socket.off('error', fail);
-      done(new SocketTransport(socket, { maxFrameBytes }));
+      done(transport);
     });
     socket.once('error', fail);
   });

@@ -3,7 +3,7 @@
 // port (HTML enables the implicit port's queue once the worker's script has run, so messages
 // that arrive meanwhile wait instead of finding no listener).
 
-import { Socket } from 'node:net';
+import { Socket, type SocketConstructorOpts } from 'node:net';
 import { isMainThread, parentPort as threadParentPort, workerData } from 'node:worker_threads';
 import type { FrameTransport } from '../link/transport.ts';
 import { MessageEvent } from '../spec/message-event.ts';
@@ -30,9 +30,10 @@ async function main(): Promise<void> {
     process.channel?.unref();
     process.on('uncaughtException', reportAndExit);
     process.on('unhandledRejection', reportAndExit);
-    const socket = new Socket({ fd: LINK_FD, readable: true, writable: true });
+    // Read through `onread` (Node's types do not list it for the constructor, Node does): frames into their own bytes.
+    const socket = new SocketTransport((onread) => new Socket({ fd: LINK_FD, readable: true, writable: true, onread } as SocketConstructorOpts));
     socket.unref();
-    transport = new SocketTransport(socket);
+    transport = socket;
   }
   if (!isWorkerInit(init)) throw new TypeError('entangle worker: started without a WorkerInit (use Worker from entangle/node).');
   const { url, name, limits }: WorkerInit = init;

@@ -6,19 +6,22 @@
 // length of 0 is an empty frame. A length over the receiver's maxFrameBytes ends the connection
 // (ENTANGLE_LINK_FRAME_TOO_LARGE) before any of the frame is buffered. A clean close is the
 // stream's end (TCP FIN) at a frame boundary; an end inside a frame is a protocol error.
+//
+// Reading is frame-reader.ts's: from the stream's 'data' chunks, or, for a socket the transport
+// makes itself (entangle's workers, connect() over tcp: and unix:), through `onread`, which reads
+// a large frame straight into its own bytes. Writing: a turn's frames in one writev, large frames
+// and large pieces of frames (sendPieces) written as they are.
 
 import type { Duplex } from 'node:stream';
 import { EntangleError } from '../errors.ts';
 import { MAX_FRAME_BYTES } from '../link/limits.ts';
-import { uninitializedBytes } from '../util/uninitialized.ts';
+import { FrameReader, HEADER_BYTES, type OnRead } from './frame-reader.ts';
 import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
 export interface SocketTransportOptions {
   /** Largest frame accepted, in bytes (default: the link's default maxFrameBytes). A larger length header ends the connection before the frame is read: a peer cannot make us buffer an unbounded frame. */
   readonly maxFrameBytes?: number;
 }
-
-const HEADER_BYTES = 4;
 
 /**
  * Frames at least this long are written as their own Buffer view (gathered by cork/uncork into
@@ -54,14 +57,8 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   /** We have called (or owe, once drained) socket.end(). */
   #ending = false;
 
-  // Reading: chunks not yet consumed; `#head` is the read offset in the first.
-  #chunks: Buffer[] = [];
-  #head = 0;
-  #buffered = 0;
-  /** Length of the frame being read, or -1 while its header is awaited. */
-  #need = -1;
-  /** Frames are delivered (false once closed, broken, or the peer ended). */
-  #reading = true;
+  /** Frames out of the bytes read; stopped once closed, broken, or the peer ended. */
+  readonly #reader: FrameReader;
 
   /** Why the transport ends, if it broke; the first reason wins. */
   #error: unknown = undefined;
@@ -71,20 +68,34 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   #peerEnded = false;
   #linger: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(socket: Duplex, options: SocketTransportOptions = {}) {
+  /**
+   * Over `socket`, read through its 'data' events; or over the socket that `open` creates with
+   * the given `onread` option (net.Socket, net.connect: not TLS), which reads frames straight
+   * into their own bytes.
+   */
+  constructor(socket: Duplex | ((onread: OnRead) => Duplex), options: SocketTransportOptions = {}) {
     super('SocketTransport', options.maxFrameBytes);
-    this.#socket = socket;
+    this.#reader = new FrameReader({
+      frame: (frame) => this.received(frame),
+      tooLarge: (length) => this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE',
+        `SocketTransport: the peer announced a frame of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`)),
+    }, this.maxFrameBytes);
+    if (typeof socket === 'function') {
+      this.#socket = socket(this.#reader.onread);
+    } else {
+      this.#socket = socket;
+      socket.on('data', this.#onData);
+    }
     // We batch every turn's frames into one write ourselves, so Nagle's algorithm only adds delay
     // (up to a delayed-ACK timeout on request/response traffic). A no-op on pipes.
-    (socket as RefHandle).setNoDelay?.(true);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
-    if (socket.destroyed) {
+    (this.#socket as RefHandle).setNoDelay?.(true);
+    this.#socket.on('end', this.#onEnd);
+    this.#socket.on('error', this.#onError);
+    this.#socket.on('close', this.#onClose);
+    if (this.#socket.destroyed) {
       // Handed a dead stream: its 'close' may already be past.
       this.#sendClosed = true;
-      this.#reading = false;
+      this.#reader.stop();
       this.#error = new EntangleError('ENTANGLE_LINK_CLOSED', 'SocketTransport: the stream was already closed.');
       queueMicrotask(this.#onClose);
     }
@@ -124,8 +135,7 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
 
   /** Graceful: frames already sent are written, then our side ends; onclose follows once the peer has ended too. */
   close(): void {
-    this.#reading = false;
-    this.#releaseChunks();
+    this.#reader.stop();
     if (this.#closedHere || this.closeFired) return;
     this.#closedHere = true;
     this.#sendClosed = true;
@@ -211,123 +221,12 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   // --- reading ---
 
   readonly #onData = (chunk: Buffer | string): void => {
-    if (!this.#reading) return;
     if (typeof chunk === 'string') {
       this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'SocketTransport: the stream yields strings (setEncoding was called): frames are bytes.'));
       return;
     }
-    if (chunk.byteLength === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.byteLength;
-    while (this.#reading) {
-      if (this.#need < 0 && this.#chunks.length === 1) {
-        this.#readRun();
-        if (!this.#reading || this.#buffered < HEADER_BYTES) return;
-      }
-      if (this.#need < 0) {
-        if (this.#buffered < HEADER_BYTES) return;
-        const length = this.#readHeader();
-        if (length > this.maxFrameBytes) {
-          this.#failTooLarge(length);
-          return;
-        }
-        this.#need = length;
-      }
-      if (this.#buffered < this.#need) return;
-      const frame = this.#take(this.#need);
-      this.#need = -1;
-      this.received(frame);
-    }
+    this.#reader.chunk(chunk);
   };
-
-  /**
-   * The common case, a single chunk holding whole frames: reads them with local offsets instead
-   * of a step per header and per frame. Stops at a partial frame, or when the transport stops.
-   */
-  #readRun(): void {
-    const chunk = this.#chunks[0]!;
-    const end = chunk.byteLength;
-    let pos = this.#head;
-    while (end - pos >= HEADER_BYTES) {
-      const length = chunk.readUInt32BE(pos);
-      if (length > this.maxFrameBytes) {
-        this.#failTooLarge(length);
-        return;
-      }
-      if (end - pos - HEADER_BYTES < length) break;
-      const frame = new Uint8Array(chunk.buffer, chunk.byteOffset + pos + HEADER_BYTES, length);
-      pos += HEADER_BYTES + length;
-      // The state is whole before calling out: onframe may close the transport.
-      this.#head = pos;
-      this.#buffered = end - pos;
-      this.received(frame);
-      if (!this.#reading) return;
-    }
-    if (pos === end) {
-      this.#chunks.length = 0;
-      this.#head = 0;
-    }
-  }
-
-  #readHeader(): number {
-    const first = this.#chunks[0]!;
-    if (this.#head + HEADER_BYTES <= first.byteLength) {
-      const length = first.readUInt32BE(this.#head);
-      this.#consume(HEADER_BYTES);
-      return length;
-    }
-    // The header spans chunks (rare): a byte at a time.
-    let length = 0;
-    for (let i = 0; i < HEADER_BYTES; i++) {
-      const chunk = this.#chunks[0]!;
-      length = length * 256 + chunk[this.#head]!;
-      this.#consume(1);
-    }
-    return length;
-  }
-
-  /** The next `length` bytes as a Uint8Array the link may keep: a view if they lie in one chunk (Node's chunks are never reused), else one copy. */
-  #take(length: number): Uint8Array {
-    const first = this.#chunks[0];
-    if (first === undefined || this.#head + length <= first.byteLength) {
-      const frame = first === undefined
-        ? new Uint8Array(0)
-        : new Uint8Array(first.buffer, first.byteOffset + this.#head, length);
-      if (length > 0) this.#consume(length);
-      return frame;
-    }
-    // Filled from the chunks below, every byte of it.
-    const frame = uninitializedBytes(length);
-    let filled = 0;
-    let used = 0;
-    let head = this.#head;
-    while (filled < length) {
-      const chunk = this.#chunks[used]!;
-      const n = Math.min(chunk.byteLength - head, length - filled);
-      frame.set(chunk.subarray(head, head + n), filled);
-      filled += n;
-      head += n;
-      if (head === chunk.byteLength) {
-        used++;
-        head = 0;
-      }
-    }
-    // One splice for all the chunks used up: no shift per chunk for a frame spanning many.
-    this.#chunks.splice(0, used);
-    this.#head = head;
-    this.#buffered -= length;
-    return frame;
-  }
-
-  /** Skips `n` bytes that lie in the first chunk. */
-  #consume(n: number): void {
-    this.#head += n;
-    this.#buffered -= n;
-    if (this.#head === this.#chunks[0]!.byteLength) {
-      this.#chunks.shift();
-      this.#head = 0;
-    }
-  }
 
   #dropOut(): void {
     this.#out = [];
@@ -335,24 +234,15 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
     this.#outLarge = 0;
   }
 
-  #releaseChunks(): void {
-    this.#chunks = [];
-    this.#head = 0;
-    this.#buffered = 0;
-    this.#need = -1;
-  }
-
   // --- the end ---
 
   readonly #onEnd = (): void => {
-    const inside = this.#need >= 0 || this.#buffered > 0;
-    if (this.#reading && inside) {
+    if (this.#reader.inFrame) {
       this.#fail(new EntangleError('ENTANGLE_LINK_PROTOCOL', 'SocketTransport: the peer ended the stream inside a frame.'));
       return;
     }
     this.#peerEnded = true;
-    this.#reading = false;
-    this.#releaseChunks();
+    this.#reader.stop();
     this.#sendClosed = true;
     // Frames already sent still go out (the peer may still read), then our side ends too.
     this.#end();
@@ -368,10 +258,9 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
       clearTimeout(this.#linger);
       this.#linger = null;
     }
-    this.#reading = false;
+    this.#reader.stop();
     this.#sendClosed = true;
     this.#dropOut();
-    this.#releaseChunks();
     if (this.closeFired) return;
     let error = this.#error;
     if (error === undefined && !this.#closedHere && !this.#peerEnded) {
@@ -380,18 +269,13 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
     this.fireClose(error);
   };
 
-  #failTooLarge(length: number): void {
-    this.#fail(new EntangleError('ENTANGLE_LINK_FRAME_TOO_LARGE', `SocketTransport: the peer announced a frame of ${length} bytes; maxFrameBytes is ${this.maxFrameBytes}.`));
-  }
-
   /** Breaks the transport: nothing more is sent or delivered; onclose(error) follows from the stream's 'close'. */
   #fail(error: EntangleError): void {
     this.#error ??= error;
     this.#closedHere = true;
-    this.#reading = false;
+    this.#reader.stop();
     this.#sendClosed = true;
     this.#dropOut();
-    this.#releaseChunks();
     // An already destroyed stream has its 'close' coming (or past: the constructor saw to that).
     if (!this.#socket.destroyed) this.#socket.destroy();
   }

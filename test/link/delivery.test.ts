@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { EntangleError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/link/clock.ts';
+import type { FrameTransport } from '../../src/link/transport.ts';
 import { DATA_OVERHEAD, encodeAck, encodeData, encodeHello, FRAME_ACK, FRAME_DATA } from '../../src/link/frames.ts';
 import { advance, assertCode, assertNoLeaks, connect, makeNode, numbered, numberOf, settle } from './helpers.ts';
 
@@ -126,7 +127,7 @@ test('link pieces: to a transport with sendPieces, a burst with messages of 8 Ki
     if (frame[0] === FRAME_DATA) wholeData++;
     send(frame);
   };
-  ta.sendPieces = (pieces, length) => {
+  (ta as FrameTransport).sendPieces = (pieces, length) => {
     assert.equal(pieces.reduce((n, piece) => n + piece.length, 0), length);
     gathered.push([...pieces]);
     send(new Uint8Array(Buffer.concat(pieces)));

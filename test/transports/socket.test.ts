@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
+import type { OnRead } from '../../src/transports/frame-reader.ts';
 import { SocketTransport } from '../../src/transports/socket.ts';
 import {
   assertCode, assertFrame, checkFrames, checkGracefulClose, checkLinks, frameOf, record, turns, waitFor,
@@ -23,7 +24,9 @@ function socketClosed(socket: net.Socket): Promise<void> {
 }
 
 /** A server and a connected client socket; both closed (and the server too) after the test. */
-async function socketPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise<{ client: net.Socket; server: net.Socket }> {
+async function socketPair(
+  t: TestContext, kind: 'unix' | 'tcp' | 'tls', make?: (connect: (onread: OnRead) => net.Socket) => net.Socket,
+): Promise<{ client: net.Socket; server: net.Socket }> {
   let server: net.Server;
   const accepted = new Promise<net.Socket>((resolve) => {
     server = kind === 'tls'
@@ -35,13 +38,12 @@ async function socketPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise
   if (kind === 'unix') {
     unixPath = path.join(os.tmpdir(), `entangle-socket-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
     await new Promise<void>((resolve) => server!.listen(unixPath!, resolve));
-    client = net.connect(unixPath);
+    client = make === undefined ? net.connect(unixPath) : make((onread) => net.connect({ path: unixPath!, onread }));
   } else {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server!.address() as net.AddressInfo;
-    client = kind === 'tls'
-      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: tlsFiles!.cert })
-      : net.connect(port, '127.0.0.1');
+    if (kind === 'tls') client = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: tlsFiles!.cert });
+    else client = make === undefined ? net.connect(port, '127.0.0.1') : make((onread) => net.connect({ host: '127.0.0.1', port, onread }));
   }
   const connected = new Promise<void>((resolve, reject) => {
     client.once(kind === 'tls' ? 'secureConnect' : 'connect', resolve);
@@ -58,12 +60,22 @@ async function socketPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise
   return { client, server: serverSide };
 }
 
-async function transportPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls'): Promise<TransportPair & { client: net.Socket; server: net.Socket }> {
-  const { client, server } = await socketPair(t, kind);
+/**
+ * Transports over a socketPair. `reads: 'onread'`: the client's socket is made by its transport
+ * with the `onread` option (frames read into their own bytes), as entangle's workers and
+ * connect() make theirs; the server's reads 'data' chunks, as every accepted socket does.
+ */
+async function transportPair(t: TestContext, kind: 'unix' | 'tcp' | 'tls', reads: 'data' | 'onread' = 'data'): Promise<TransportPair & { client: net.Socket; server: net.Socket }> {
+  let clientTransport: SocketTransport | null = null;
+  const { client, server } = await socketPair(t, kind, reads === 'data' ? undefined : (connect) => {
+    let socket!: net.Socket;
+    clientTransport = new SocketTransport((onread) => (socket = connect(onread)));
+    return socket;
+  });
   return {
     client,
     server,
-    a: new SocketTransport(client),
+    a: clientTransport ?? new SocketTransport(client),
     b: new SocketTransport(server),
     closed: Promise.all([socketClosed(client), socketClosed(server)]).then(() => {}),
   };
@@ -122,6 +134,17 @@ for (const kind of ['unix', 'tcp', 'tls'] as const) {
 
   test(`socket (${kind}): the same with a token`, { skip }, async (t) => {
     await checkLinks(await transportPair(t, kind), 'a shared secret');
+  });
+}
+
+for (const kind of ['unix', 'tcp'] as const) {
+  test(`socket (${kind}, read through onread): frames of 0 B to 1 MiB + 7 and 1,000 small ones arrive whole and in order, both ways`, async (t) => {
+    await checkFrames(await transportPair(t, kind, 'onread'));
+  });
+
+  test(`socket (${kind}, read through onread): close() is graceful; a Links handshake and messages over it`, async (t) => {
+    await checkGracefulClose(await transportPair(t, kind, 'onread'));
+    await checkLinks(await transportPair(t, kind, 'onread'));
   });
 }
 
