@@ -11,7 +11,9 @@ import {
   type NodeUtilTypes,
 } from './intrinsics.ts';
 import { isArrayBuffer, isArrayBufferView, isSharedArrayBuffer } from './array-buffer.ts';
-import { isBlob, isDOMException, isFile, isGlobalObject, isProxy, platformPrototypes } from './platform-objects.ts';
+import {
+  isBlob, isDOMException, isFile, isGlobalObject, isProxy, platformInterfaceNames, platformInterfaceOf, type PlatformLabel,
+} from './platform-objects.ts';
 import { transferableInterfaceOf } from './transferables.ts';
 
 /** What StructuredSerializeInternal does with a non-array object. */
@@ -144,18 +146,28 @@ function builtinPrototypes(): Array<readonly [object | undefined, Hint]> {
   ];
 }
 
-function platformHints(): Array<readonly [object, Hint]> {
-  const out: Array<readonly [object, Hint]> = [];
-  for (const [proto, [label, name]] of platformPrototypes) {
-    switch (label) {
-      case 'Blob': out.push([proto, hint(Kind.Blob, name, brands.blob)]); break;
-      case 'File': out.push([proto, hint(Kind.File, name, brands.file)]); break;
-      case 'DOMException': out.push([proto, hint(Kind.DOMException, name, brands.domException)]); break;
-      case 'NotSerializable': out.push([proto, hint(Kind.NotSerializable, name, undefined)]); break;
-      default: { const unreachable: never = label; throw new Error(`unknown label ${String(unreachable)}`); }
-    }
+function platformHint(label: PlatformLabel, name: string): Hint {
+  switch (label) {
+    case 'Blob': return hint(Kind.Blob, name, brands.blob);
+    case 'File': return hint(Kind.File, name, brands.file);
+    case 'DOMException': return hint(Kind.DOMException, name, brands.domException);
+    case 'NotSerializable': return hint(Kind.NotSerializable, name, undefined);
+    default: { const unreachable: never = label; throw new Error(`unknown label ${String(unreachable)}`); }
   }
-  return out;
+}
+
+/** Platform interface prototypes met so far → their hints (platform-objects.ts finds them by name, on first sight). */
+const platformHints = new Map<object, Hint>();
+
+/** The hint `table` has for `proto`, or the platform interface's whose prototype it is. */
+function hintOf(proto: object, table: ReadonlyMap<object, Hint>): Hint | undefined {
+  const known = table.get(proto) ?? platformHints.get(proto);
+  if (known !== undefined) return known;
+  const iface = platformInterfaceOf(proto);
+  if (iface === undefined) return undefined;
+  const h = platformHint(iface[0], iface[1]);
+  platformHints.set(proto, h);
+  return h;
 }
 
 function toTable(entries: ReadonlyArray<readonly [object | undefined, Hint]>): Map<object, Hint> {
@@ -164,12 +176,13 @@ function toTable(entries: ReadonlyArray<readonly [object | undefined, Hint]>): M
   return table;
 }
 
-const nodeTypesPrototypes = toTable([...platformHints(), ...slotPrototypesBeyondNodeTypes()]);
-const portablePrototypes = toTable([...platformHints(), ...slotPrototypesBeyondNodeTypes(), ...builtinPrototypes()]);
+const nodeTypesPrototypes = toTable(slotPrototypesBeyondNodeTypes());
+const portablePrototypes = toTable([...slotPrototypesBeyondNodeTypes(), ...builtinPrototypes()]);
 
 /** Symbol.toStringTag / builtinTag → hint, for the portable classifier (works across realms). */
 const portableTags = new Map<string, Hint>();
-for (const [, h] of [...builtinPrototypes(), ...platformHints(), ...slotPrototypesBeyondNodeTypes()]) {
+const platformTagHints = platformInterfaceNames().map(([label, name]) => [undefined, platformHint(label, name)] as const);
+for (const [, h] of [...builtinPrototypes(), ...platformTagHints, ...slotPrototypesBeyondNodeTypes()]) {
   const tag = `[object ${h.name}]`;
   if (!portableTags.has(tag)) portableTags.set(tag, h);
 }
@@ -189,7 +202,7 @@ function classifyByPrototype(value: object, table: ReadonlyMap<object, Hint>): K
   if (isGlobalObject(value) || transferableInterfaceOf(value) !== undefined) return Kind.NotSerializable;
   for (let proto = getPrototypeOf(value); proto !== null && proto !== ObjectPrototype; proto = getPrototypeOf(proto)) {
     if (isProxy(proto)) break; // do not run a getPrototypeOf trap
-    const h = table.get(proto);
+    const h = hintOf(proto, table);
     if (h !== undefined) return believe(h, value) ? h.kind : Kind.Ordinary;
   }
   return Kind.Ordinary;
@@ -308,7 +321,7 @@ export function describeNotSerializable(value: object): string {
   if (iface !== undefined) return `${withArticle(iface.name)} that is not in the transfer list`;
   for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
     if (isProxy(proto)) break;
-    const h = portablePrototypes.get(proto);
+    const h = hintOf(proto, portablePrototypes);
     if (h !== undefined) return withArticle(h.name);
   }
   try {

@@ -27,7 +27,8 @@ export type PlatformLabel = 'Blob' | 'File' | 'DOMException' | 'NotSerializable'
 
 /**
  * Interfaces whose instances are platform objects that are not [Serializable] here: cloning one
- * throws DataCloneError. Looked up on globalThis once, at module load; a missing one is skipped.
+ * throws DataCloneError. Found by name and looked up on globalThis only when an object claims one
+ * (platformInterfaceOf); a missing one is skipped.
  * Node's own structuredClone gives `{}` for most of these, which the spec does not allow.
  * DEVIATION(30): JavaScript cannot ask whether an object is a platform object, so the prototype
  * chain decides (subclasses included): Object.create(EventTarget.prototype) throws although it is
@@ -68,24 +69,57 @@ const NOT_SERIALIZABLE: readonly string[] = [
  */
 const WEBASSEMBLY_NOT_SERIALIZABLE: readonly string[] = ['Module', 'Instance', 'Memory', 'Table', 'Global', 'Tag', 'Exception'];
 
-function buildPlatformPrototypes(): Map<object, readonly [label: PlatformLabel, name: string]> {
-  const table = new Map<object, readonly [PlatformLabel, string]>();
-  const add = (ctor: unknown, label: PlatformLabel, name: string): void => {
-    const proto = typeof ctor === 'function' ? (ctor as { prototype?: unknown }).prototype : undefined;
-    if (typeof proto === 'object' && proto !== null && !table.has(proto)) table.set(proto, [label, name]);
-  };
+/** An interface the clone treats as a platform object: how its instances clone, its name, and how to find its constructor. */
+type PlatformInterface = readonly [label: PlatformLabel, name: string, constructor: () => unknown];
+
+/** By the name its prototype's `constructor` has: Blob, File, DOMException, and the ones above. */
+const PLATFORM_INTERFACES: ReadonlyMap<string, PlatformInterface> = (() => {
   const G = globalThis as Record<string, unknown>;
-  add(FileCtor, 'File', 'File');
-  add(BlobCtor, 'Blob', 'Blob');
-  add(DOMExceptionCtor, 'DOMException', 'DOMException');
-  for (const name of NOT_SERIALIZABLE) add(G[name], 'NotSerializable', name);
-  const wasm = G['WebAssembly'] as Record<string, unknown> | undefined;
-  if (wasm !== undefined) for (const name of WEBASSEMBLY_NOT_SERIALIZABLE) add(wasm[name], 'NotSerializable', `WebAssembly.${name}`);
+  const table = new Map<string, PlatformInterface>([
+    ['File', ['File', 'File', () => FileCtor]],
+    ['Blob', ['Blob', 'Blob', () => BlobCtor]],
+    ['DOMException', ['DOMException', 'DOMException', () => DOMExceptionCtor]],
+  ]);
+  for (const name of NOT_SERIALIZABLE) table.set(name, ['NotSerializable', name, () => G[name]]);
+  for (const name of WEBASSEMBLY_NOT_SERIALIZABLE) {
+    table.set(name, ['NotSerializable', `WebAssembly.${name}`, () => (G['WebAssembly'] as Record<string, unknown> | undefined)?.[name]]);
+  }
   return table;
+})();
+
+/** Every platform interface's label and name (for Symbol.toStringTag hints: no global is read). */
+export function platformInterfaceNames(): Array<readonly [label: PlatformLabel, name: string]> {
+  return [...PLATFORM_INTERFACES.values()].map(([label, name]) => [label, name] as const);
 }
 
-/** Interface prototype object → how its instances clone. */
-export const platformPrototypes: ReadonlyMap<object, readonly [label: PlatformLabel, name: string]> = buildPlatformPrototypes();
+/** What platformInterfaceOf found for each prototype asked about (null: none). */
+const interfaceOfPrototype = new WeakMap<object, readonly [PlatformLabel, string] | null>();
+
+/**
+ * The platform interface whose prototype `proto` is (not a Proxy), or undefined. The name of
+ * its own `constructor` (read as data: no getter runs) picks a candidate, and the global of that
+ * name is read only then, to confirm it is the very prototype: Node defines many of these globals
+ * lazily (Headers and Response load undici; the streams, CompressionStream, Crypto…), and reading
+ * them all up front cost every process that imports entangle ~2 MB of heap and ~90 ms.
+ */
+export function platformInterfaceOf(proto: object): readonly [label: PlatformLabel, name: string] | undefined {
+  let found = interfaceOfPrototype.get(proto);
+  if (found === undefined) {
+    found = findPlatformInterface(proto);
+    interfaceOfPrototype.set(proto, found);
+  }
+  return found ?? undefined;
+}
+
+function findPlatformInterface(proto: object): readonly [PlatformLabel, string] | null {
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown;
+  if (typeof ctor !== 'function') return null;
+  const name = Object.getOwnPropertyDescriptor(ctor, 'name')?.value as unknown;
+  const candidate = typeof name === 'string' ? PLATFORM_INTERFACES.get(name) : undefined;
+  if (candidate === undefined) return null;
+  const real = candidate[2]();
+  return typeof real === 'function' && (real as { prototype?: unknown }).prototype === proto ? [candidate[0], candidate[1]] : null;
+}
 
 function succeeds(check: ((v: unknown) => unknown) | undefined, value: object): boolean {
   if (check === undefined) return false;

@@ -2,6 +2,7 @@
 // property enumeration and getters, prototypes, callables, other internal slots, Proxy,
 // non-serializable platform objects.
 
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as namespace from './helpers.ts';
@@ -210,6 +211,33 @@ test('spec 30: a subclass instance of a platform interface is a platform object 
     value = 1;
   }
   assertDataCloneError(() => clone(new MyTarget()));
+});
+
+test('spec 30: platform interfaces are looked up by name when an object claims one: importing and cloning does not load Node\'s lazy globals (undici, web streams, …); a class named like one is still ordinary', () => {
+  // A fresh process: this one has long read them all (the test above).
+  const script = `
+    const lazy = ['Headers', 'Response', 'ReadableStream', 'CompressionStream', 'TextDecoderStream', 'PerformanceObserver', 'CryptoKey']
+      .filter((n) => Object.getOwnPropertyDescriptor(globalThis, n)?.get !== undefined);
+    const { structuredClone, MessageChannel } = await import(${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)});
+    class Point { constructor() { this.x = 1; } }
+    structuredClone({ a: [new Point(), new Map([[1, new Date(0)]])], e: new TypeError('x'), u: new Uint8Array(3) });
+    const { port1 } = new MessageChannel();
+    port1.postMessage({ p: new Point() });
+    port1.close();
+    const read = lazy.filter((n) => Object.getOwnPropertyDescriptor(globalThis, n)?.get === undefined);
+    // Named like an interface: now the global is read, to tell them apart.
+    class Headers { constructor() { this.h = 2; } }
+    const copy = structuredClone({ h: new Headers() });
+    let thrown = '';
+    try { structuredClone(new globalThis.Response('')); } catch (error) { thrown = error.name; }
+    console.log(JSON.stringify({ lazy: lazy.length, read, h: copy.h, thrown }));
+  `;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const result = JSON.parse(out.trim().split('\n').at(-1)!) as { lazy: number; read: string[]; h: unknown; thrown: string };
+  assert.ok(result.lazy >= 5, 'Node 20 defines these globals lazily');
+  assert.deepEqual(result.read, [], 'no lazy global read by importing and cloning');
+  assert.deepEqual(result.h, { h: 2 }, 'a user class named Headers clones as an ordinary object');
+  assert.equal(result.thrown, 'DataCloneError', 'a real Response, met later, is still a platform object');
 });
 
 test('spec 30: a MessagePort-like transferable outside the transfer list → DataCloneError', () => {
