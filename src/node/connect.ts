@@ -2,8 +2,7 @@
 // server opened for this connection (the one its `connect` event handed to the server's side).
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { WebSocket } from 'ws';
+import type { ConnectionOptions } from 'node:tls';
 import { EntangleError } from '../errors.ts';
 import type { NodeId } from '../link/node-id.ts';
 import { MessageChannel } from '../spec/message-channel.ts';
@@ -42,7 +41,12 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   const realm = localRealm();
   const release = holdOpen();
   try {
-    const peer = await dial(endpoint, options, realm.links.limits.maxFrameBytes, timeoutMs, (transport) => {
+    // ws and tls load with the first connection that needs them (listen.ts says why).
+    const openers: Openers = {
+      WebSocket: endpoint.scheme === 'ws' || endpoint.scheme === 'wss' ? (await import('ws')).WebSocket : null,
+      tlsConnect: endpoint.scheme === 'tls' ? (await import('node:tls')).connect : null,
+    };
+    const peer = await dial(endpoint, options, openers, realm.links.limits.maxFrameBytes, timeoutMs, (transport) => {
       // From here the link's own handshake timeout applies; a linked transport does not keep the process alive (its ports do).
       transport.unref();
       return realm.attach(transport, { role: 'dial', graceMs: 0, token: options.token ?? null, handshakeTimeoutMs: timeoutMs });
@@ -60,7 +64,16 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
  * frames until the link listens (frame-inbox.ts); attaching at once is the simpler guarantee.
  * Its failures (refused, TLS, timeout) are ENTANGLE_CONNECT_FAILED.
  */
-function dial(endpoint: Endpoint, options: ConnectOptions, maxFrameBytes: number, timeoutMs: number, attach: (transport: NodeFrameTransport) => Promise<NodeId>): Promise<NodeId> {
+/** What dial needs loaded for the endpoint's scheme (null: not needed). */
+interface Openers {
+  readonly WebSocket: typeof import('ws').WebSocket | null;
+  readonly tlsConnect: typeof import('node:tls').connect | null;
+}
+
+function dial(
+  endpoint: Endpoint, options: ConnectOptions, openers: Openers, maxFrameBytes: number, timeoutMs: number,
+  attach: (transport: NodeFrameTransport) => Promise<NodeId>,
+): Promise<NodeId> {
   const where = formatEndpoint(endpoint);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -86,7 +99,7 @@ function dial(endpoint: Endpoint, options: ConnectOptions, maxFrameBytes: number
     };
     const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
     if (endpoint.scheme === 'ws' || endpoint.scheme === 'wss') {
-      const ws = new WebSocket(where, { maxPayload: maxFrameBytes, ...(endpoint.scheme === 'wss' ? options.tls ?? {} : {}) });
+      const ws = new openers.WebSocket!(where, { maxPayload: maxFrameBytes, ...(endpoint.scheme === 'wss' ? options.tls ?? {} : {}) });
       abort = () => ws.terminate();
       ws.once('open', () => done(new WebSocketTransport(ws, { maxFrameBytes })));
       ws.once('error', fail);
@@ -96,7 +109,7 @@ function dial(endpoint: Endpoint, options: ConnectOptions, maxFrameBytes: number
     let socket!: Socket;
     let transport: SocketTransport;
     if (endpoint.scheme === 'tls') {
-      socket = tlsConnect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...options.tls });
+      socket = openers.tlsConnect!({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...options.tls });
       transport = new SocketTransport(socket, { maxFrameBytes });
     } else {
       // A socket we make reads through `onread`: frames straight into their own bytes.

@@ -3,12 +3,11 @@
 // connection is untrusted until its handshake completes: it has handshakeTimeoutMs to do so, at
 // most maxPendingHandshakes run at once, and whatever ends a connection is counted by its code.
 
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import { rmSync } from 'node:fs';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { EntangleError, type EntangleErrorCode } from '../errors.ts';
 import type { NodeId } from '../link/node-id.ts';
 import { EventHandlerSlot, setEventHandler } from '../spec/event-handler.ts';
@@ -176,8 +175,14 @@ export async function listen(options: ListenOptions): Promise<Server> {
   let server: Server;
   const accept = (transport: NodeFrameTransport): void => server.accept(transport, options);
 
+  // ws and Node's http, https and tls load with the first server that needs them: most processes
+  // that import entangle/node (workers above all) never listen, and at startup these cost ~2.5 MB
+  // of heap (marked again by every full GC) and ~90 ms.
   if (endpoint.scheme === 'ws' || endpoint.scheme === 'wss') {
-    const http: HttpServer = endpoint.scheme === 'wss' ? createHttpsServer(options.tls!) : createHttpServer();
+    const { WebSocketServer } = await import('ws');
+    const http: HttpServer = endpoint.scheme === 'wss'
+      ? (await import('node:https')).createServer(options.tls!)
+      : (await import('node:http')).createServer();
     const path = endpoint.path.split('?')[0]!;
     const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes, ...(path === '/' ? {} : { path }) });
     wss.on('connection', (ws: WebSocket) => accept(new WebSocketTransport(ws, { maxFrameBytes })));
@@ -194,7 +199,7 @@ export async function listen(options: ListenOptions): Promise<Server> {
     return server;
   }
   const net: NetServer = endpoint.scheme === 'tls'
-    ? createTlsServer(options.tls!, (socket) => accept(new SocketTransport(socket, { maxFrameBytes })))
+    ? (await import('node:tls')).createServer(options.tls!, (socket) => accept(new SocketTransport(socket, { maxFrameBytes })))
     : createNetServer((socket: Socket) => accept(new SocketTransport(socket, { maxFrameBytes })));
   // A TLS handshake that fails (garbage, wrong protocol) never becomes a connection: count nothing, keep serving.
   net.on('tlsClientError', () => {});

@@ -2,7 +2,7 @@
 // trip, ports handed over the connection, and close on either side reaching the other.
 
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'entangle';
@@ -86,6 +86,29 @@ test('node tcp: a server process killed with SIGKILL → the client port gets cl
   } finally {
     server.child.kill('SIGKILL');
   }
+});
+
+test('node: ws, http, https and tls load with the first listen() or connect() that needs them, not with entangle/node', () => {
+  const script = `
+    import { createRequire } from 'node:module';
+    const require = createRequire(${JSON.stringify(import.meta.url)});
+    const loaded = () => ({
+      http: process.moduleLoadList.includes('NativeModule _http_server'),
+      tls: process.moduleLoadList.includes('NativeModule tls'),
+      ws: Object.keys(require.cache).some((k) => k.includes('/node_modules/ws/')),
+    });
+    const { listen, connect } = await import(${JSON.stringify(new URL('../../src/node/index.ts', import.meta.url).href)});
+    const before = loaded();
+    const server = await listen({ url: 'ws://127.0.0.1:0' });
+    const port = await connect(server.url);
+    port.close();
+    await server.close();
+    console.log(JSON.stringify({ before, after: loaded() }));
+  `;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const { before, after } = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, Record<string, boolean>>;
+  assert.deepEqual(before, { http: false, tls: false, ws: false });
+  assert.deepEqual(after, { http: true, tls: true, ws: true }, 'the check can see them load');
 });
 
 test('node: connect errors are typed — refused, bad URL, wrong token', async () => {
