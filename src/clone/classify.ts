@@ -156,18 +156,20 @@ function platformHint(label: PlatformLabel, name: string): Hint {
   }
 }
 
-/** Platform interface prototypes met so far → their hints (platform-objects.ts finds them by name, on first sight). */
-const platformHints = new Map<object, Hint>();
+/** Prototypes not in a table, asked about once: the platform interface's hint, or null (platform-objects.ts finds them by name). */
+const platformHints = new WeakMap<object, Hint | null>();
 
 /** The hint `table` has for `proto`, or the platform interface's whose prototype it is. */
 function hintOf(proto: object, table: ReadonlyMap<object, Hint>): Hint | undefined {
-  const known = table.get(proto) ?? platformHints.get(proto);
+  const known = table.get(proto);
   if (known !== undefined) return known;
-  const iface = platformInterfaceOf(proto);
-  if (iface === undefined) return undefined;
-  const h = platformHint(iface[0], iface[1]);
-  platformHints.set(proto, h);
-  return h;
+  let h = platformHints.get(proto);
+  if (h === undefined) {
+    const iface = platformInterfaceOf(proto);
+    h = iface === undefined ? null : platformHint(iface[0], iface[1]);
+    platformHints.set(proto, h);
+  }
+  return h ?? undefined;
 }
 
 function toTable(entries: ReadonlyArray<readonly [object | undefined, Hint]>): Map<object, Hint> {

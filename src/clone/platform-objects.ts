@@ -92,35 +92,23 @@ export function platformInterfaceNames(): Array<readonly [label: PlatformLabel, 
   return [...PLATFORM_INTERFACES.values()].map(([label, name]) => [label, name] as const);
 }
 
-/** What platformInterfaceOf found for each prototype asked about (null: none). */
-const interfaceOfPrototype = new WeakMap<object, readonly [PlatformLabel, string] | null>();
-
 /**
  * The platform interface whose prototype `proto` is (not a Proxy), or undefined. The name of
  * its own `constructor` (read as data: no getter runs) picks a candidate, and the global of that
  * name is read only then, to confirm it is the very prototype: Node defines many of these globals
  * lazily (Headers and Response load undici; the streams, CompressionStream, Crypto…), and reading
- * them all up front cost every process that imports entangle ~2 MB of heap and ~90 ms.
+ * them all up front cost every process that imports entangle ~2 MB of heap and ~90 ms. Not
+ * cached here: the classifier keeps what it learns per prototype (classify.ts).
  */
 export function platformInterfaceOf(proto: object): readonly [label: PlatformLabel, name: string] | undefined {
-  let found = interfaceOfPrototype.get(proto);
-  if (found === undefined) {
-    found = findPlatformInterface(proto);
-    interfaceOfPrototype.set(proto, found);
-  }
-  return found ?? undefined;
-}
-
-function findPlatformInterface(proto: object): readonly [PlatformLabel, string] | null {
   const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown;
-  if (typeof ctor !== 'function') return null;
+  if (typeof ctor !== 'function') return undefined;
   const name = Object.getOwnPropertyDescriptor(ctor, 'name')?.value as unknown;
   const candidate = typeof name === 'string' ? PLATFORM_INTERFACES.get(name) : undefined;
-  if (candidate === undefined) return null;
+  if (candidate === undefined) return undefined;
   const real = candidate[2]();
-  return typeof real === 'function' && (real as { prototype?: unknown }).prototype === proto ? [candidate[0], candidate[1]] : null;
+  return typeof real === 'function' && (real as { prototype?: unknown }).prototype === proto ? [candidate[0], candidate[1]] : undefined;
 }
-
 function succeeds(check: ((v: unknown) => unknown) | undefined, value: object): boolean {
   if (check === undefined) return false;
   try {
