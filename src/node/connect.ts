@@ -57,6 +57,12 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   }
 }
 
+/** What dial needs loaded for the endpoint's scheme (null: not needed). */
+interface Openers {
+  readonly WebSocket: typeof import('ws').WebSocket | null;
+  readonly tlsConnect: typeof import('node:tls').connect | null;
+}
+
 /**
  * Opens the raw connection and hands it to `attach` in the same turn as it opens: the server's
  * hello can arrive with the connection (ws emits the message that came in the upgrade response's
@@ -64,12 +70,6 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
  * frames until the link listens (frame-inbox.ts); attaching at once is the simpler guarantee.
  * Its failures (refused, TLS, timeout) are ENTANGLE_CONNECT_FAILED.
  */
-/** What dial needs loaded for the endpoint's scheme (null: not needed). */
-interface Openers {
-  readonly WebSocket: typeof import('ws').WebSocket | null;
-  readonly tlsConnect: typeof import('node:tls').connect | null;
-}
-
 function dial(
   endpoint: Endpoint, options: ConnectOptions, openers: Openers, maxFrameBytes: number, timeoutMs: number,
   attach: (transport: NodeFrameTransport) => Promise<NodeId>,
@@ -113,8 +113,8 @@ function dial(
       transport = new SocketTransport(socket, { maxFrameBytes });
     } else {
       // A socket we make reads through `onread`: frames straight into their own bytes.
-      const where = endpoint.scheme === 'unix' ? { path: endpoint.path } : { host: endpoint.host, port: endpoint.port };
-      transport = new SocketTransport((onread) => (socket = netConnect({ ...where, onread })), { maxFrameBytes });
+      const address = endpoint.scheme === 'unix' ? { path: endpoint.path } : { host: endpoint.host, port: endpoint.port };
+      transport = new SocketTransport((onread) => (socket = netConnect({ ...address, onread })), { maxFrameBytes });
     }
     abort = () => socket.destroy();
     socket.once(endpoint.scheme === 'tls' ? 'secureConnect' : 'connect', () => {
