@@ -24,8 +24,8 @@ const BATCH_FRAME_BYTES = 1024 * 1024;
 
 /**
  * Messages of at least this many bytes go to a transport that writes pieces (sendPieces) as they
- * are, not copied into the frame: a burst of 64 KiB messages then costs no frame-sized buffer on
- * the sending side, and far fewer full garbage collections (docs/benchmarks.md, run K).
+ * are, not copied into the frame: a burst of 64 KiB messages then costs no frame-sized buffer
+ * and copy on the sending side.
  */
 const GATHER_FROM = 8 * 1024;
 
