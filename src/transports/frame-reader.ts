@@ -4,7 +4,10 @@
 // (net.Socket's `onread` option). The second reads a frame that spans reads straight into its own
 // bytes: no buffer allocated per read, no chunk kept until the frame is whole, no copy.
 //
-// A length over maxFrameBytes stops the reader before anything is allocated for the frame.
+// A length over maxFrameBytes stops the reader before anything is allocated for the frame. A
+// frame's bytes are allocated as they arrive, never more than GROWTH times what has arrived (and
+// at least the first 64 KiB): a header alone, claiming maxFrameBytes, costs a peer no more than
+// that, however many connections it opens.
 
 import { uninitializedBytes } from '../util/uninitialized.ts';
 
@@ -15,6 +18,10 @@ const SCRATCH_BYTES = 64 * 1024;
 
 /** A frame still missing at least this many bytes is read straight into its own bytes (onread); a smaller rest is read into the scratch buffer with whatever follows it, and copied. */
 const DIRECT_FROM = 16 * 1024;
+
+/** A frame being read has room for at most this many times the bytes of it that have arrived (at least FIRST_ROOM), growing by as much when it fills. */
+const GROWTH = 4;
+const FIRST_ROOM = 64 * 1024;
 
 export interface FrameReaderHost {
   /** A whole frame; the host keeps it (the reader never writes it again). */
@@ -36,8 +43,9 @@ export class FrameReader {
   /** A header cut by the end of a read: its bytes so far (0 when none) and their value. */
   #headerBytes = 0;
   #headerValue = 0;
-  /** A frame cut by the end of a read, being filled; #filled of its bytes are in. */
+  /** A frame cut by the end of a read, being filled: #length bytes in all, #filled of them in #frame so far (which has room for at least one more, and is the whole frame once it is full). */
   #frame: Uint8Array | null = null;
+  #length = 0;
   #filled = 0;
   /** onread: the reused buffer, and whether the stream was last handed the rest of #frame instead. */
   #scratch: Uint8Array | null = null;
@@ -51,6 +59,11 @@ export class FrameReader {
   /** Part of a frame (or of its header) has been read: an end of the stream now ends inside a frame. */
   get inFrame(): boolean {
     return this.#frame !== null || this.#headerBytes > 0;
+  }
+
+  /** Bytes allocated for a frame being read (0 when none): at most GROWTH times what has arrived of it, or FIRST_ROOM. */
+  get roomBytes(): number {
+    return this.#frame === null ? 0 : this.#frame.byteLength;
   }
 
   /** No more frames: what was partly read is dropped. */
@@ -73,11 +86,7 @@ export class FrameReader {
       if (!this.#reading) return false;
       if (this.#direct) {
         this.#filled += bytesRead;
-        const frame = this.#frame!;
-        if (this.#filled === frame.byteLength) {
-          this.#frame = null;
-          this.#host.frame(frame);
-        }
+        this.#filledUp();
       } else {
         this.#feed(buffer, bytesRead, true);
       }
@@ -94,18 +103,30 @@ export class FrameReader {
     return (this.#scratch ??= new Uint8Array(SCRATCH_BYTES));
   }
 
+  /** After bytes went into #frame: hands it on if it is whole, or grows it if it is full. */
+  #filledUp(): void {
+    const frame = this.#frame!;
+    if (this.#filled === this.#length) {
+      this.#frame = null;
+      this.#host.frame(frame);
+    } else if (this.#filled === frame.byteLength) {
+      // Every byte of the new room is written by later reads before the frame is handed on.
+      const grown = uninitializedBytes(Math.min(this.#length, this.#filled * GROWTH));
+      grown.set(frame);
+      this.#frame = grown;
+    }
+  }
+
   /** Frames from `bytes[0, end)`; `reused`: the bytes will be overwritten, so whole frames are copied out, not viewed. */
   #feed(bytes: Uint8Array, end: number, reused: boolean): void {
     let pos = 0;
-    const pending = this.#frame;
-    if (pending !== null) {
-      const n = Math.min(end, pending.byteLength - this.#filled);
-      pending.set(bytes.subarray(0, n), this.#filled);
+    while (this.#frame !== null && pos < end) {
+      const frame = this.#frame;
+      const n = Math.min(end - pos, frame.byteLength - this.#filled);
+      frame.set(bytes.subarray(pos, pos + n), this.#filled);
       this.#filled += n;
-      pos = n;
-      if (this.#filled < pending.byteLength) return;
-      this.#frame = null;
-      this.#host.frame(pending);
+      pos += n;
+      this.#filledUp();
     }
     while (pos < end && this.#reading) {
       let length: number;
@@ -142,10 +163,12 @@ export class FrameReader {
       } else {
         // The rest of this frame comes in later reads: into its own bytes from now on (the ones
         // not yet read are written by them, and nothing reads the frame before it is whole).
-        const frame = uninitializedBytes(length);
+        const arrived = end - pos;
+        const frame = uninitializedBytes(Math.min(length, Math.max(FIRST_ROOM, arrived * GROWTH)));
         frame.set(bytes.subarray(pos, end));
         this.#frame = frame;
-        this.#filled = end - pos;
+        this.#length = length;
+        this.#filled = arrived;
         return;
       }
     }

@@ -117,3 +117,41 @@ test('frame reader: a header over maxFrameBytes stops it at once (nothing after 
   cut.reader.chunk(new Uint8Array(7));
   assert.equal(cut.frames.length, 0);
 });
+
+test('frame reader: a frame\'s bytes are allocated as they arrive, at most 4× what has arrived (or 64 KiB): a header claiming 60 MiB costs its sender no more', () => {
+  const length = 60 * 1024 * 1024;
+  const body = new Uint8Array(length).map((_, i) => (i * 7) & 0xff);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(length);
+  for (const via of ['chunks', 'onread'] as const) {
+    const { reader: r, frames } = reader(64 * 1024 * 1024);
+    let arrived = 0;
+    const check = (): void => assert.ok(r.roomBytes <= Math.max(64 * 1024, 4 * arrived), `${via}: ${r.roomBytes} bytes of room for ${arrived} arrived`);
+    if (via === 'chunks') {
+      r.chunk(Buffer.concat([header, body.subarray(0, 10)]));
+      arrived = 10;
+      check();
+      for (let pos = 10; pos < length; pos += 1_000_000) {
+        r.chunk(body.subarray(pos, pos + 1_000_000));
+        arrived = Math.min(length, pos + 1_000_000);
+        if (arrived < length) check();
+      }
+    } else {
+      const wire = Buffer.concat([header, body]);
+      let pos = 0;
+      while (pos < wire.length) {
+        const buffer = r.onread.buffer();
+        const n = Math.min(buffer.length, wire.length - pos, 300_000);
+        buffer.set(wire.subarray(pos, pos + n));
+        pos += n;
+        r.onread.callback(n, buffer);
+        arrived = Math.max(0, pos - 4);
+        if (arrived < length && arrived > 0) check();
+      }
+    }
+    assert.equal(frames.length, 1, via);
+    assert.equal(frames[0]!.length, length);
+    assert.ok(Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, length).equals(body), `${via}: the bytes`);
+    assert.equal(r.roomBytes, 0);
+  }
+});
