@@ -69,9 +69,9 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
   #linger: ReturnType<typeof setTimeout> | null = null;
 
   /**
-   * Over `socket`, read through its 'data' events; or over the socket that `open` creates with
-   * the given `onread` option (net.Socket, net.connect: not TLS), which reads frames straight
-   * into their own bytes.
+   * Over `socket`, read through its 'data' events; or, given a function, over the socket it
+   * makes with the `onread` option it is handed (`new net.Socket` or `net.connect`; TLS sockets
+   * have no such option), read straight into each frame's own bytes.
    */
   constructor(socket: Duplex | ((onread: OnRead) => Duplex), options: SocketTransportOptions = {}) {
     super('SocketTransport', options.maxFrameBytes);
