@@ -5,6 +5,7 @@
 import { EntangleError, type EntangleErrorCode } from '../errors.ts';
 import { toHex, writeNodeId, type NodeId } from './node-id.ts';
 import type { LinkMessage } from './resend-buffer.ts';
+import { Gather, keptBytes } from '../util/gather.ts';
 import { uninitializedBytes } from '../util/uninitialized.ts';
 
 /** The link protocol version in every hello. A peer with another version is refused (ENTANGLE_LINK_VERSION). */
@@ -221,42 +222,18 @@ export function encodeDataPieces(
   ack: number, firstSeq: number, messages: readonly LinkMessage[], lengths: readonly number[], from: number, count: number, size: number,
   gatherFrom: number,
 ): Uint8Array[] {
-  let kept = 0;
-  for (let i = from; i < from + count; i++) {
-    const message = messages[i]!;
-    if (message instanceof Uint8Array) {
-      if (message.length >= gatherFrom) kept += message.length;
-    } else {
-      for (let k = 0; k < message.length; k++) if (message[k]!.length >= gatherFrom) kept += message[k]!.length;
-    }
-  }
-  // Every byte of the rest is written below.
-  const rest = uninitializedBytes(size - kept);
-  const pieces: Uint8Array[] = [];
-  let runStart = 0;
+  // Every byte of the copied part is written below (Gather.finish checks).
+  const out = new Gather(uninitializedBytes(size - keptBytes(messages, from, from + count, gatherFrom)), gatherFrom);
+  const rest = out.buffer;
   rest[0] = FRAME_DATA;
-  let pos = writeVarint(rest, 1, ack);
-  pos = writeVarint(rest, pos, firstSeq);
-  pos = writeVarint(rest, pos, count);
-  const put = (piece: Uint8Array): void => {
-    if (piece.length < gatherFrom) {
-      rest.set(piece, pos);
-      pos += piece.length;
-      return;
-    }
-    if (pos > runStart) pieces.push(rest.subarray(runStart, pos));
-    pieces.push(piece);
-    runStart = pos;
-  };
+  out.pos = writeVarint(rest, 1, ack);
+  out.pos = writeVarint(rest, out.pos, firstSeq);
+  out.pos = writeVarint(rest, out.pos, count);
   for (let i = from; i < from + count; i++) {
-    const message = messages[i]!;
-    pos = writeVarint(rest, pos, lengths[i]!);
-    if (message instanceof Uint8Array) put(message);
-    else for (let k = 0; k < message.length; k++) put(message[k]!);
+    out.pos = writeVarint(rest, out.pos, lengths[i]!);
+    out.put(messages[i]!);
   }
-  if (pos !== size - kept) throw new RangeError(`encodeDataPieces: wrote ${pos + kept} bytes for a frame of ${size}.`);
-  if (pos > runStart) pieces.push(rest.subarray(runStart, pos));
-  return pieces;
+  return out.finish('encodeDataPieces');
 }
 
 export function encodeAck(ack: number): Uint8Array {

@@ -11,7 +11,8 @@ import {
 } from './frames.ts';
 import type { LinkLimits } from './limits.ts';
 import type { NodeId } from './node-id.ts';
-import { messageLength, ResendBuffer, type LinkMessage } from './resend-buffer.ts';
+import { lengthOf } from '../util/gather.ts';
+import { ResendBuffer, type LinkMessage } from './resend-buffer.ts';
 import type { FrameTransport } from './transport.ts';
 
 /**
@@ -165,7 +166,7 @@ export class Link {
 
   /** Queues one message; returns its sequence number. The bytes must not change afterwards. */
   send(message: LinkMessage): number {
-    const length = messageLength(message);
+    const length = lengthOf(message);
     if (length > this.maxMessageBytes) {
       throw linkError('ENTANGLE_LINK_FRAME_TOO_LARGE', `A message of ${length} bytes does not fit a frame to this peer (at most ${this.maxMessageBytes}).`);
     }

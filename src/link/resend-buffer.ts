@@ -1,19 +1,13 @@
 // The messages a link has sent and the peer has not acknowledged, by sequence number: appended on
 // send, read again on resume, dropped from the front by cumulative acks.
 
+import type { Bytes } from '../util/gather.ts';
+
 /**
  * A message as a link holds it: its bytes, or the pieces they are made of in order (a short
  * header and a large body: written into the DATA frame one after the other, never joined first).
  */
-export type LinkMessage = Uint8Array | readonly Uint8Array[];
-
-/** The number of bytes of `message`. */
-export function messageLength(message: LinkMessage): number {
-  if (message instanceof Uint8Array) return message.length;
-  let length = 0;
-  for (let i = 0; i < message.length; i++) length += message[i]!.length;
-  return length;
-}
+export type LinkMessage = Bytes;
 
 export class ResendBuffer {
   #items: LinkMessage[] = [];

@@ -15,6 +15,7 @@
 import type { Duplex } from 'node:stream';
 import { EntangleError } from '../errors.ts';
 import { MAX_FRAME_BYTES } from '../link/limits.ts';
+import { Gather, lengthOf, type Bytes } from '../util/gather.ts';
 import { FrameReader, HEADER_BYTES, type OnRead } from './frame-reader.ts';
 import { NodeTransportBase, type NodeFrameTransport } from './node-transport.ts';
 
@@ -282,7 +283,7 @@ export class SocketTransport extends NodeTransportBase implements NodeFrameTrans
 }
 
 /** A frame as queued: its bytes, or its pieces in order. */
-type OutFrame = Uint8Array | readonly Uint8Array[];
+type OutFrame = Bytes;
 
 /** Every frame of `frames` behind its header, into `out` (which they fill exactly: all are small). */
 function copyFrames(frames: readonly OutFrame[], out: Buffer): void {
@@ -307,35 +308,14 @@ function copyFrames(frames: readonly OutFrame[], out: Buffer): void {
   if (pos !== out.length) throw new RangeError(`SocketTransport: wrote ${pos} of ${out.length} bytes.`);
 }
 
-/**
- * `frames` as the chunks of one writev: their headers and small frames and pieces copied into
- * `copied` (which they fill exactly), each frame or piece of COPY_LIMIT bytes or more as itself.
- */
+/** `frames` as the chunks of one writev: each behind its length header, every frame or piece of COPY_LIMIT bytes or more as it is, the rest copied into `copied` (which it fills exactly). */
 function gatherFrames(frames: readonly OutFrame[], copied: Buffer): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let pos = 0;
-  let runStart = 0;
-  const put = (bytes: Uint8Array): void => {
-    if (bytes.byteLength < COPY_LIMIT) {
-      copied.set(bytes, pos);
-      pos += bytes.byteLength;
-      return;
-    }
-    if (pos > runStart) chunks.push(copied.subarray(runStart, pos));
-    chunks.push(bytes);
-    runStart = pos;
-  };
+  const out = new Gather(copied, COPY_LIMIT);
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i]!;
-    let length = 0;
-    if (frame instanceof Uint8Array) length = frame.byteLength;
-    else for (let k = 0; k < frame.length; k++) length += frame[k]!.byteLength;
-    copied.writeUInt32BE(length, pos);
-    pos += HEADER_BYTES;
-    if (frame instanceof Uint8Array) put(frame);
-    else for (let k = 0; k < frame.length; k++) put(frame[k]!);
+    copied.writeUInt32BE(lengthOf(frame), out.pos);
+    out.pos += HEADER_BYTES;
+    out.put(frame);
   }
-  if (pos !== copied.length) throw new RangeError(`SocketTransport: wrote ${pos} of ${copied.length} bytes.`);
-  if (pos > runStart) chunks.push(copied.subarray(runStart, pos));
-  return chunks;
+  return out.finish('SocketTransport');
 }
