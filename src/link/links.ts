@@ -115,8 +115,21 @@ export class Links {
       clock,
       timers: new TimerSet(clock),
       counters,
-      message: (peer, bytes) => this.#call(() => this.#delegate.message(peer, bytes)),
-      acked: (peer, upTo) => this.#call(() => this.#delegate.acked(peer, upTo)),
+      // As #call, without a closure per message.
+      message: (peer, bytes) => {
+        try {
+          this.#delegate.message(peer, bytes);
+        } catch (error) {
+          this.#rethrowLater(error);
+        }
+      },
+      acked: (peer, upTo) => {
+        try {
+          this.#delegate.acked(peer, upTo);
+        } catch (error) {
+          this.#rethrowLater(error);
+        }
+      },
       requestFlush: (link) => this.#requestFlush(link),
       detached: (link, error) => this.#report(() => this.#delegate.detached?.(link.peer, error)),
       lose: (link, error, sayBye) => this.#lose(link, error, sayBye, false),
@@ -407,10 +420,14 @@ export class Links {
     try {
       fn();
     } catch (error) {
-      this.#schedule(() => {
-        throw error;
-      });
+      this.#rethrowLater(error);
     }
+  }
+
+  #rethrowLater(error: unknown): void {
+    this.#schedule(() => {
+      throw error;
+    });
   }
 }
 

@@ -279,6 +279,41 @@ test('link delegate: calling back into the table from message() is safe (an echo
   await assertNoLeaks(clock, [a, b]);
 });
 
+test('link delegate: a delegate that throws from message() or acked() has its exception rethrown from the scheduler; the link and later messages are unaffected', async () => {
+  const clock = new ManualClock();
+  const got: number[] = [];
+  const b = makeNode(clock, {
+    delegate: {
+      message: (_peer, bytes) => {
+        got.push(numberOf(bytes));
+        if (numberOf(bytes) === 1) throw new Error('the owner\'s bug');
+      },
+    },
+  });
+  let ackThrows = true;
+  const a = makeNode(clock, {
+    delegate: {
+      acked: () => {
+        if (ackThrows) {
+          ackThrows = false;
+          throw new Error('the owner\'s other bug');
+        }
+      },
+    },
+  });
+  await connect(clock, a, b);
+  for (let i = 0; i < 4; i++) a.links.send(b.id, numbered(i));
+  await assert.rejects(settle(clock, [a, b]), /the owner's bug/);
+  await assert.rejects(advance(clock, 50, [a, b]), /the owner's other bug/);
+  await advance(clock, 50, [a, b]);
+  assert.deepEqual(got, [0, 1, 2, 3], 'the messages after the throw were delivered in the same turn');
+  a.links.send(b.id, numbered(4));
+  await advance(clock, 50, [a, b]);
+  assert.deepEqual(got, [0, 1, 2, 3, 4]);
+  assert.equal(a.links.unackedBytes(b.id), 0, 'and acknowledged');
+  await assertNoLeaks(clock, [a, b]);
+});
+
 test('link hostile frames: protocol breaches on an established link lose the peer with a typed code on both sides', async () => {
   const cases: [string, (seqSent: number) => Uint8Array, string][] = [
     ['unknown frame type', () => Uint8Array.of(0x7f), 'ENTANGLE_LINK_PROTOCOL'],
