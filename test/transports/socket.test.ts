@@ -164,6 +164,29 @@ test('socket: a header claiming 4 GiB ends the connection with ENTANGLE_LINK_FRA
   assert.equal(got.closes.length, 1);
 });
 
+test('socket: headers claiming the largest frame allowed cost the receiver no more than their bytes (memory grows with what arrives), on accepted and onread sockets', async (t) => {
+  const claim = 64 * 1024 * 1024; // the default maxFrameBytes is 64 MiB + 1 KiB
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(claim);
+  const before = process.memoryUsage().arrayBuffers;
+  const receivers: { transport: SocketTransport; got: ReturnType<typeof record> }[] = [];
+  for (let i = 0; i < 8; i++) {
+    const pair = await transportPair(t, 'unix', i % 2 === 0 ? 'data' : 'onread');
+    // The server's end reads 'data' chunks, the client's (made by its transport) reads through onread.
+    const [writer, receiver] = i % 2 === 0 ? [pair.client, pair.b] : [pair.server, pair.a];
+    receivers.push({ transport: receiver as SocketTransport, got: record(receiver) });
+    writer.write(Buffer.concat([header, Buffer.alloc(1000, 7)]));
+  }
+  await turns(50);
+  const grown = process.memoryUsage().arrayBuffers - before;
+  // Eight frames of 64 MiB allocated at their headers would be 512 MiB.
+  assert.ok(grown < 8 * 1024 * 1024, `array buffers grew by ${grown} bytes`);
+  for (const { got } of receivers) {
+    assert.equal(got.frames.length, 0);
+    assert.equal(got.closes.length, 0, 'a frame under the limit is not an error: it is waited for');
+  }
+});
+
 test('socket: maxFrameBytes is exact — a frame of maxFrameBytes passes, one byte more is refused as soon as its header arrives', async (t) => {
   const { client, server } = await socketPair(t, 'unix');
   const sender = new SocketTransport(client);
