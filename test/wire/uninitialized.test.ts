@@ -50,3 +50,23 @@ test('wire writer: a large buffer moves its message to bytes of its own of about
   const two = { a: big.buffer, b: big.slice(0, 50_000).buffer, c: 'after' };
   assert.deepEqual(decode(encode(two)), two);
 });
+
+test('wire writer: a getter that encodes a large buffer while a message with a large buffer is being written: both messages whole, and the ones around them', () => {
+  const big = new Uint8Array(100_000).map((_, i) => i & 0xff);
+  const other = new Uint8Array(70_000).map((_, i) => (i * 3) & 0xff);
+  const inner = { b: other.buffer, s: 'inner' };
+  const outer = {
+    a: big.buffer,
+    get nested() { return decode(encode(inner)); },
+    tail: 'x'.repeat(100),
+    c: big.slice(0, 9000).buffer,
+  };
+  for (let i = 0; i < 3; i++) {
+    const before = encode({ n: i });
+    const bytes = encode(outer);
+    const after = encode({ m: i });
+    assert.deepEqual(decode(bytes), { a: big.buffer, nested: inner, tail: 'x'.repeat(100), c: big.slice(0, 9000).buffer });
+    assert.deepEqual(decode(before), { n: i });
+    assert.deepEqual(decode(after), { m: i });
+  }
+});
