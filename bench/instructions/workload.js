@@ -38,7 +38,7 @@ if (workload === 'message') {
   for (let i = 0; i < n; i++) op();
 }
 
-/** n small objects from one port to its peer on another node in this process, over the in-memory transport, 100 per turn. */
+/** n small objects from one port to its peer on another node in this process, over the in-memory transport. */
 async function messages(count) {
   const { RealmNode } = await import('../../dist/realm/realm-node.js');
   const { memoryTransportPair } = await import('../../dist/transports/memory.js');
@@ -48,37 +48,31 @@ async function messages(count) {
   await Promise.all([a.attach(ta, { role: 'dial' }), b.attach(tb, { role: 'accept' })]);
   const connected = new Promise((resolve) => b.addEventListener('connect', (event) => resolve(event.ports[0]), { once: true }));
   const port = a.openPort(b.id);
-  const peer = await connected;
-  let received = 0;
-  const done = new Promise((resolve) => {
-    peer.onmessage = () => {
-      if (++received === count) resolve();
-    };
-  });
-  for (let i = 0; i < count; i += 100) {
-    for (let k = 0; k < 100 && i + k < count; k++) port.postMessage(smallObject(1));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (count > 0) await done;
+  await sendAndReceive(count, port, await connected);
   a.close();
   b.close();
 }
 
-/** n small objects through a MessageChannel (entangle's or Node's built-in) within this thread, 100 per turn. */
+/** n small objects through a MessageChannel (entangle's or Node's built-in) within this thread. */
 async function channelMessages(count, Channel) {
   const { port1, port2 } = new Channel();
+  await sendAndReceive(count, port1, port2);
+  port1.close();
+}
+
+/** Posts n small objects from `from`, 100 per turn, until `to` has received them all. */
+async function sendAndReceive(count, from, to) {
   let received = 0;
   const done = new Promise((resolve) => {
-    port2.onmessage = () => {
+    to.onmessage = () => {
       if (++received === count) resolve();
     };
   });
   for (let i = 0; i < count; i += 100) {
-    for (let k = 0; k < 100 && i + k < count; k++) port1.postMessage(smallObject(1));
+    for (let k = 0; k < 100 && i + k < count; k++) from.postMessage(smallObject(1));
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (count > 0) await done;
-  port1.close();
 }
 
 process.exit(0);
