@@ -52,8 +52,8 @@ export class SmallMap<K, V> {
  * A message's key table: each key string → its index, the order it was added in. Its own code,
  * not a SmallMap<string, number>: the engine records what `===` compared per line of code, and a
  * line that compares strings here and objects in the memory's SmallMap compares by a generic
- * call (measured: ~8 % of encoding the 1,000-node graph); here it compares internalized strings,
- * which is one machine comparison.
+ * call; here it compares strings only, which the engine's own keys (internalized) settle by
+ * identity. Measured in instructions: the 1,000-node graph's encode 13.65 M → 13.14 M.
  */
 export class KeyTable {
   private readonly keys: string[] = [];

@@ -46,8 +46,7 @@ export function begin(): void {
 /** Ends the message: its bytes, as a view that later messages will not overwrite. */
 export function finish(): Uint8Array {
   writing = false;
-  // Not buf.subarray(): that looks up the species constructor (measured: ~5 % of a small object's encode).
-  const out = new Uint8Array(buf.buffer, start, pos - start);
+  const out = buf.subarray(start, pos);
   start = pos;
   if (spare !== null) backToSpare();
   return out;
