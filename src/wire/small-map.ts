@@ -89,7 +89,9 @@ export class KeyTable {
 
   /** Empties the table, keeping no reference to what it held. */
   clear(): void {
-    if (this.map === undefined) for (let i = 0; i < this.count; i++) this.keys[i] = '';
+    // The keys scanned before the switch to a Map are still in the array.
+    const scanned = Math.min(this.count, SCAN_LIMIT);
+    for (let i = 0; i < scanned; i++) this.keys[i] = '';
     this.map = undefined;
     this.count = 0;
   }
